@@ -1,0 +1,210 @@
+"""Command line: ``python -m data_layers <command>``.
+
+Exit status: 0 success, 2 bad arguments or bad data (the message says what and where), 1 an
+unexpected error. Expected failures never print a traceback (``--debug`` shows one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from . import settings, storage
+
+log = logging.getLogger("data_layers")
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or bad data: reported in one message, exit status 2."""
+
+
+Registrar = Callable[[argparse._SubParsersAction], None]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR", default=None,
+                   help="store folder (default: $GAPLENS_DATA_DIR, else sample_data/)")
+
+
+def open_store(args: argparse.Namespace, *, rebuild_facts: bool = True):
+    from .store import GapStore
+
+    try:
+        return GapStore(args.data_dir, rebuild_facts=rebuild_facts)
+    except storage.StoreError as e:
+        raise UsageError(str(e)) from e
+
+
+def write_frame(df: pd.DataFrame, fmt: str, out: str) -> None:
+    """Write a table as csv, json or parquet to a file, or to standard output with ``-``."""
+    if fmt == "parquet":
+        if out == "-":
+            buf = io.BytesIO()
+            df.to_parquet(buf, index=False)
+            sys.stdout.buffer.write(buf.getvalue())
+        else:
+            df.to_parquet(out, index=False)
+        return
+    text = df.to_csv(index=False) if fmt == "csv" else df.to_json(orient="records", indent=1) + "\n"
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+
+
+# --- commands --------------------------------------------------------------------------------------
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from . import sample
+
+    store = sample.generate(Path(args.out))
+    n = store.query("SELECT count(*) AS n FROM observations")["n"].iloc[0]
+    print(f"sample written to {args.out}: {len(store.datasets())} datasets, {n} observations")
+    return EXIT_OK
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    levels = store.levels()
+    if args.level not in levels:
+        raise UsageError(f"--level {args.level}: no areas at that level in {store.data_dir} (levels: {levels})")
+    lo, hi = 1900, 2100
+    if not lo <= args.as_of <= hi:
+        raise UsageError(f"--as-of {args.as_of}: expected a year between {lo} and {hi}")
+    if not 0 <= args.window <= 100:
+        raise UsageError(f"--window {args.window}: expected 0 to 100 years")
+    known_ind = set(store.indicators()["code"])
+    for code in args.indicator or ():
+        if code not in known_ind:
+            raise UsageError(f"--indicator {code!r}: not in the indicator catalogue "
+                             f"({len(known_ind)} indicators; see `python -m data_layers indicators`)")
+    known_groups = list(store.groups()["group_id"])
+    for g in args.group or ():
+        if g not in known_groups:
+            raise UsageError(f"--group {g!r}: unknown group (known: {', '.join(known_groups)})")
+    df = store.coverage(level=args.level, as_of=args.as_of, window=args.window,
+                        indicators=args.indicator, groups=args.group)
+    write_frame(df, args.format, args.out)
+    if args.out != "-":
+        print(f"{len(df)} cells written to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    if args.action == "remove":
+        if not args.id:
+            raise UsageError("datasets remove: give the dataset id")
+        if settings.get("read_only"):
+            raise UsageError("the store is read-only (GAPLENS_READ_ONLY)")
+        store = open_store(args)
+        try:
+            storage.remove_dataset(store.data_dir, args.id)
+        except storage.StoreError as e:
+            raise UsageError(str(e)) from e
+        store.refresh()
+        print(f"dataset {args.id} removed from {store.data_dir}")
+        return EXIT_OK
+    store = open_store(args, rebuild_facts=False)
+    df = store.datasets()
+    cols = ["dataset_id", "source_kind", "title", "producer", "licence", "collection_start", "collection_end",
+            "rows_stored", "imported_at", "sha256", "verdict"]
+    if args.format == "table":
+        with pd.option_context("display.max_colwidth", 40, "display.width", 200):
+            print(df[cols].to_string(index=False))
+    else:
+        write_frame(df, args.format, "-")
+    return EXIT_OK
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    store = open_store(args, rebuild_facts=False)
+    df = store.indicators()[["code", "short_title", "unit", "higher_is_better", "not_applicable", "title"]]
+    with pd.option_context("display.max_colwidth", 70, "display.width", 220):
+        print(df.to_string(index=False))
+    return EXIT_OK
+
+
+def build_parser(registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m data_layers",
+        description="GapLens data layer: sample data, coverage gaps, datasets, imports and exports.",
+        epilog="Settings (environment): " + "; ".join(f"{s.env}: {s.help}" for s in settings.SETTINGS))
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("sample", help="regenerate the sample data (same content every time)",
+                       description="Regenerate the Philippine sample store (synthetic, illustrative values).")
+    p.add_argument("--out", default=str(settings.DEFAULT_DATA_DIR), metavar="DIR", help="target folder")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("gaps", help="coverage status of every indicator x area x group cell",
+                       description="One row per (indicator, area, group) cell at one admin level.")
+    _common(p)
+    p.add_argument("--level", type=int, default=1, help="admin level (0 country, 1 region, 2 province)")
+    p.add_argument("--as-of", type=int, default=settings.get("as_of"), metavar="YEAR",
+                   help="as-of year; later observations are invisible")
+    p.add_argument("--window", type=int, default=settings.get("window"), metavar="YEARS",
+                   help="freshness window in years")
+    p.add_argument("--indicator", action="append", metavar="CODE", help="only this indicator (repeatable)")
+    p.add_argument("--group", action="append", metavar="ID", help="only this group (repeatable)")
+    p.add_argument("--format", choices=("csv", "json", "parquet"), default="csv")
+    p.add_argument("--out", default="-", metavar="FILE", help="output file, - for standard output")
+    p.set_defaults(func=cmd_gaps)
+
+    p = sub.add_parser("datasets", help="the dataset catalogue with provenance; `datasets remove ID`",
+                       description="List datasets, or remove one with `datasets remove ID`.")
+    _common(p)
+    p.add_argument("action", nargs="?", choices=("list", "remove"), default="list")
+    p.add_argument("id", nargs="?", help="dataset id (with remove)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("indicators", help="the indicator catalogue",
+                       description="List the indicators of the store's catalogue.")
+    _common(p)
+    p.set_defaults(func=cmd_indicators)
+
+    for register in registrars:
+        register(sub)
+    return parser
+
+
+def _registrars() -> list[Registrar]:
+    """Commands that live with their subpackage (imports, exports)."""
+    import importlib
+
+    found: list[Registrar] = []
+    for module in ("data_layers.importers.cli", "data_layers.exports.cli"):
+        try:
+            found.append(importlib.import_module(module).register)
+        except ModuleNotFoundError as e:  # e.g. exports without kaleido: the core still runs
+            log.debug("commands of %s unavailable: %s", module, e)
+    return found
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser(_registrars())
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_UNEXPECTED
+    except Exception as e:  # the last line of defence: no traceback for users, exit 1
+        if args.debug:
+            raise
+        print(f"unexpected error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        return EXIT_UNEXPECTED

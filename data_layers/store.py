@@ -1,0 +1,358 @@
+"""``GapStore``: the one object that owns DuckDB.
+
+It opens an in-memory DuckDB with views over the store's parquet files and small tables for the
+catalogues, keeps the derived facts fresh (rebuilt when the store's content fingerprint changes),
+and answers every question the pages, the CLI and the exports ask. Every query runs on its own
+cursor (DuckDB 2 refuses concurrent use of one connection), with bound parameters, a row cap and
+a time limit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from . import schema, settings, storage
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+FACTS = ("official_facts", "citizen_facts")
+
+
+@cache
+def load_sql(name: str) -> str:
+    """Text of a portable query kept in ``data_layers/sql/<name>.sql``."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+class QueryError(Exception):
+    """A query that failed, ran too long or returned too many rows."""
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+
+
+class GapStore:
+    """Read and query a GapLens store.
+
+    Parameters
+    ----------
+    data_dir
+        The store folder; ``None`` means the configured one (``GAPLENS_DATA_DIR`` or the sample).
+    rebuild_facts
+        When the facts are stale: ``True`` rebuilds them on disk (if writable), ``False`` builds
+        them in memory only (read-only deployments, validation runs).
+
+    Examples
+    --------
+    >>> store = GapStore()                                     # doctest: +SKIP
+    >>> store.coverage(level=1, as_of=2024, window=5).status.value_counts()   # doctest: +SKIP
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, *, rebuild_facts: bool = True) -> None:
+        self.data_dir = settings.data_dir(data_dir).resolve()
+        if not self.data_dir.is_dir():
+            raise storage.StoreError(f"data directory {self.data_dir} does not exist")
+        self.max_rows: int = settings.get("max_rows")
+        self.timeout_s: float = float(settings.get("query_timeout_s"))
+        self.k_min: int = settings.get("k_min")
+        self._rebuild = rebuild_facts
+        self._con = duckdb.connect(":memory:")
+        self._lock = threading.Lock()
+        self.version = ""
+        self.refresh()
+
+    # --- set-up --------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """(Re)read the store: catalogues, views, and facts if the content changed."""
+        with self._lock:
+            if self._writable():
+                storage.recover(self.data_dir)
+            self._load_catalogues()
+            self._create_views()
+            fp = storage.fingerprint(self.data_dir)
+            if self._facts_fingerprint() != fp:
+                self._build_facts(fp)
+            else:
+                for name in FACTS:
+                    path = self.data_dir / "facts" / f"{name}.parquet"
+                    self._con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM "
+                                      f"read_parquet({_sql_list([str(path)])})")
+            self.version = fp
+
+    def _writable(self) -> bool:
+        return self._rebuild and not settings.get("read_only") and _can_write(self.data_dir)
+
+    def _load_catalogues(self) -> None:
+        con = self._con
+        ind = storage.read_catalogue(self.data_dir, "indicators")
+        ind["goal"] = ind["goal"].astype("int32")
+        ind["higher_is_better"] = ind["higher_is_better"].str.lower().map({"true": True, "false": False})
+        ind["survey_based"] = ind["survey_based"].str.lower().eq("true")
+        ind["sort_order"] = _indicator_order(ind["code"])
+        grp = storage.read_catalogue(self.data_dir, "groups")
+        grp["group_order"] = range(len(grp))
+        codes = [(g.group_id, g.dimension, c.strip(), i)
+                 for g in grp.itertuples() for i, c in enumerate(g.codes.split("|")) if c.strip()]
+        gcodes = pd.DataFrame(codes, columns=["group_id", "dimension", "code", "priority"])
+        excl = [(r.code, g.strip()) for r in ind.itertuples() for g in r.not_applicable.split("|") if g.strip()]
+        exclusions = pd.DataFrame(excl, columns=["indicator", "group_id"])
+        labels = storage.read_catalogue(self.data_dir, "dimension_labels")
+        meta = storage.read_dataset_meta(self.data_dir)
+        datasets = pd.DataFrame([{c.name: m.get(c.name) for c in schema.DATASETS} for m in meta],
+                                columns=schema.names(schema.DATASETS))
+        tables = {
+            "indicator_catalogue": ind, "group_catalogue": grp, "group_codes": gcodes,
+            "indicator_exclusions": exclusions, "dimension_labels": labels, "datasets": datasets,
+        }
+        for name, df in tables.items():
+            con.register("_tmp", df)
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _tmp")
+            con.unregister("_tmp")
+
+    def _create_views(self) -> None:
+        con = self._con
+        areas = [str(p) for p in storage.area_files(self.data_dir)]
+        if areas:
+            con.execute("CREATE OR REPLACE TABLE areas AS SELECT code, name, CAST(level AS INTEGER) AS level, "
+                        "parent_code FROM read_parquet(?, union_by_name = true)", [areas])
+        else:
+            con.execute("CREATE OR REPLACE TABLE areas (code VARCHAR, name VARCHAR, level INTEGER, "
+                        "parent_code VARCHAR)")
+        # ancestors (self included) let points count in every enclosing area
+        a = con.execute("SELECT code, level, parent_code FROM areas").fetchall()
+        parent = {c: p for c, _, p in a}
+        level = {c: lvl for c, lvl, _ in a}
+        rows = []
+        for code in parent:
+            cur, seen = code, set()
+            while cur is not None and cur in parent and cur not in seen:
+                seen.add(cur)
+                rows.append((code, cur, level[cur]))
+                cur = parent[cur]
+        anc = pd.DataFrame(rows, columns=["area_code", "ancestor_code", "ancestor_level"])
+        con.register("_tmp", anc)
+        con.execute("CREATE OR REPLACE TABLE area_ancestors AS SELECT * FROM _tmp")
+        con.unregister("_tmp")
+        files = [str(d / "observations.parquet") for d in storage.dataset_dirs(self.data_dir)]
+        if files:
+            con.execute("CREATE OR REPLACE VIEW observations AS SELECT * FROM "
+                        f"read_parquet({_sql_list(files)}, union_by_name = true)")
+        else:
+            cols = ", ".join(f"{c.name} {_duck_type(c)}" for c in schema.OBSERVATIONS)
+            con.execute(f"CREATE OR REPLACE TABLE observations ({cols})")
+
+    def _facts_fingerprint(self) -> str | None:
+        manifest = self.data_dir / "facts" / "manifest.json"
+        try:
+            m = json.loads(manifest.read_text())
+        except (OSError, ValueError):
+            return None
+        if m.get("k_min") != self.k_min:
+            return None
+        if not all((self.data_dir / "facts" / f"{n}.parquet").is_file() for n in FACTS):
+            return None
+        return m.get("fingerprint")
+
+    def _build_facts(self, fp: str) -> None:
+        """Precompute the facts; on disk when writable, else in memory."""
+        t0 = time.perf_counter()
+        con = self._con
+        on_disk = self._writable()
+        facts_dir = self.data_dir / "facts"
+        for name in FACTS:
+            sql = _strip_comments(load_sql(name))
+            params = {"k_min": self.k_min} if "$k_min" in sql else {}
+            order = "ORDER BY indicator ASC NULLS LAST, area_code ASC NULLS LAST, group_id ASC NULLS LAST, " \
+                    "year ASC NULLS LAST"
+            if on_disk:
+                facts_dir.mkdir(exist_ok=True)
+                tmp = facts_dir / f".{name}.tmp.parquet"
+                con.execute(f"COPY (SELECT * FROM ({sql}) {order}) TO '{_sql_path(tmp)}' "
+                            "(FORMAT parquet, COMPRESSION zstd)", params)
+                target = facts_dir / f"{name}.parquet"
+                tmp.replace(target)
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_list([str(target)])})")
+            else:
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql}) {order}", params)
+        if on_disk:
+            storage.atomic_write_bytes(facts_dir / "manifest.json", json.dumps(
+                {"fingerprint": fp, "k_min": self.k_min}, indent=1).encode() + b"\n")
+        log.info("facts built in %.2f s (%s)", time.perf_counter() - t0, "disk" if on_disk else "memory")
+
+    # --- querying ------------------------------------------------------------------------------
+
+    def query(self, sql: str, params: dict[str, Any] | Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run one read query on its own cursor: bound parameters, row cap, time limit."""
+        cur = self._con.cursor()
+        timer = threading.Timer(self.timeout_s, cur.interrupt)
+        timer.start()
+        try:
+            rel = cur.execute(sql, params or {})
+            df = rel.fetch_df_chunk(vectors_per_chunk=max(1, (self.max_rows + 1) // 2048 + 1))
+        except duckdb.InterruptException as e:
+            raise QueryError(f"query interrupted after {self.timeout_s:.0f} s") from e
+        except duckdb.Error as e:
+            raise QueryError(str(e)) from e
+        finally:
+            timer.cancel()
+            cur.close()
+        if len(df) > self.max_rows:
+            raise QueryError(f"query returned more than {self.max_rows} rows (setting max_rows)")
+        return df
+
+    def coverage(self, *, level: int, as_of: int, window: int,
+                 indicators: Sequence[str] | None = None, groups: Sequence[str] | None = None,
+                 areas: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per (indicator, area, group) cell at ``level`` with its coverage status.
+
+        Columns are ``schema.CELL_COLUMNS``. Filters are optional lists (bound, never pasted).
+        """
+        sql, params = self._cells_sql(level=level, as_of=as_of, window=window, indicators=indicators,
+                                      groups=groups, areas=areas)
+        df = self.query(f"SELECT * FROM ({sql}) ORDER BY indicator_order ASC NULLS LAST, "
+                        "area_code ASC NULLS LAST, group_order ASC NULLS LAST", params)
+        return df.drop(columns=["indicator_order", "group_order"])
+
+    def area_scores(self, *, level: int, as_of: int, window: int,
+                    indicators: Sequence[str] | None = None,
+                    groups: Sequence[str] | None = None) -> pd.DataFrame:
+        """Gap and blind-spot score of every area at ``level`` over the chosen cells."""
+        sql, params = self._cells_sql(level=level, as_of=as_of, window=window, indicators=indicators,
+                                      groups=groups, areas=None)
+        return self.query(f"WITH cells AS ({sql}) {_strip_comments(load_sql('area_scores'))}", params)
+
+    def _cells_sql(self, *, level: int, as_of: int, window: int, indicators: Sequence[str] | None,
+                   groups: Sequence[str] | None, areas: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
+        params: dict[str, Any] = {"level": int(level), "as_of": int(as_of), "window": int(window)}
+        where = []
+        for key, col, values in (("indicators", "indicator", indicators), ("groups", '"group"', groups),
+                                 ("areas", "area_code", areas)):
+            if values:
+                params[key] = [str(v) for v in values]
+                where.append(f"list_contains(${key}, {col})")
+        sql = _strip_comments(load_sql("cells"))
+        if where:
+            sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(where)}"
+        return sql, params
+
+    # --- catalogues ----------------------------------------------------------------------------
+
+    def indicators(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM indicator_catalogue ORDER BY sort_order ASC NULLS LAST")
+
+    def groups(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM group_catalogue ORDER BY group_order ASC NULLS LAST")
+
+    def dimension_labels(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM dimension_labels")
+
+    def datasets(self, *, source_kind: str | None = None) -> pd.DataFrame:
+        """The dataset catalogue with provenance, quality and a usability verdict."""
+        df = self.query("SELECT * FROM datasets WHERE ($kind IS NULL OR source_kind = $kind) "
+                        "ORDER BY source_kind ASC NULLS LAST, dataset_id ASC NULLS LAST", {"kind": source_kind})
+        from .quality import verdicts
+        return verdicts(df)
+
+    def levels(self) -> list[int]:
+        return [int(x) for x in self.query("SELECT DISTINCT level FROM areas ORDER BY level ASC NULLS LAST")["level"]]
+
+    def areas(self, *, level: int | None = None) -> pd.DataFrame:
+        """Areas without geometry (code, name, level, parent_code)."""
+        return self.query("SELECT * FROM areas WHERE ($level IS NULL OR level = $level) "
+                          "ORDER BY level ASC NULLS LAST, code ASC NULLS LAST", {"level": level})
+
+    def geometries(self, *, level: int) -> Any:
+        """Areas of one level as a GeoDataFrame (full resolution), read with geopandas."""
+        import geopandas as gpd
+
+        path = self.data_dir / "areas" / f"level_{int(level)}.parquet"
+        if not path.is_file():
+            return gpd.GeoDataFrame({"code": [], "name": [], "level": [], "parent_code": []},
+                                    geometry=[], crs=4326)
+        return gpd.read_parquet(path)
+
+    def years(self) -> tuple[int, int]:
+        row = self.query("SELECT min(period) AS lo, max(period) AS hi FROM observations")
+        lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
+        if pd.isna(lo):
+            return (settings.get("as_of") - 10, settings.get("as_of"))
+        return int(lo), int(hi)
+
+    def facts(self, *, indicator: str, area_code: str, kind: str = "official") -> pd.DataFrame:
+        """All yearly facts of one indicator in one area, every group (for time series)."""
+        table = "official_facts" if kind == "official" else "citizen_facts"
+        return self.query(f"SELECT * FROM {table} WHERE indicator = $ind AND area_code = $area "
+                          "ORDER BY group_id ASC NULLS LAST, year ASC NULLS LAST",
+                          {"ind": indicator, "area": area_code})
+
+    def observations(self, *, indicator: str | None = None, area_code: str | None = None,
+                     source_kind: str | None = None, dataset_id: str | None = None,
+                     limit: int = 100_000) -> pd.DataFrame:
+        """Raw observations matching the filters (bounded)."""
+        return self.query(
+            "SELECT * FROM observations WHERE ($ind IS NULL OR indicator = $ind) "
+            "AND ($area IS NULL OR area_code = $area) AND ($kind IS NULL OR source_kind = $kind) "
+            "AND ($ds IS NULL OR dataset_id = $ds) "
+            "ORDER BY obs_key ASC NULLS LAST LIMIT $limit",
+            {"ind": indicator, "area": area_code, "kind": source_kind, "ds": dataset_id, "limit": int(limit)})
+
+    def citizen_points(self, *, indicator: str | None = None, as_of: int | None = None) -> pd.DataFrame:
+        """Points of place-type citizen datasets only (people-type points are never returned)."""
+        return self.query(
+            "SELECT o.dataset_id, d.title, d.producer, o.indicator, o.area_code, o.period, o.value, "
+            "o.lat, o.lon FROM observations AS o JOIN datasets AS d ON d.dataset_id = o.dataset_id "
+            "WHERE o.source_kind = 'citizen' AND o.is_point AND d.point_kind = 'place' "
+            "AND o.lat IS NOT NULL AND ($ind IS NULL OR o.indicator = $ind) "
+            "AND ($as_of IS NULL OR o.period <= $as_of) "
+            "ORDER BY o.obs_key ASC NULLS LAST",
+            {"ind": indicator, "as_of": as_of})
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def _can_write(path: Path) -> bool:
+    import os
+
+    return os.access(path, os.W_OK)
+
+
+def _sql_path(p: Path) -> str:
+    """A path quoted for COPY ... TO (DuckDB binds no parameters in COPY or view definitions)."""
+    return str(p).replace("'", "''")
+
+
+def _sql_list(paths: list[str]) -> str:
+    """A quoted list literal of file paths the store found itself (views cannot take parameters)."""
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def _duck_type(c: schema.Column) -> str:
+    import pyarrow as pa
+
+    return {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.float64(): "DOUBLE",
+            pa.bool_(): "BOOLEAN", pa.binary(): "BLOB"}[c.type]
+
+
+def _indicator_order(codes: pd.Series) -> list[int]:
+    """Natural order of indicator codes (1.2.1 < 1.10.1 < 2.1.1; letters after numbers)."""
+    def key(code: str) -> tuple:
+        return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
+    order = sorted(range(len(codes)), key=lambda i: key(codes.iloc[i]))
+    rank = [0] * len(codes)
+    for r, i in enumerate(order):
+        rank[i] = r
+    return rank
