@@ -182,7 +182,8 @@ def _registrars() -> list[Registrar]:
     import importlib
 
     found: list[Registrar] = []
-    for module in ("data_layers.importers.cli", "data_layers.exports.cli"):
+    # data_layers.framework comes after the importers: it adds `import framework` to their `import`
+    for module in ("data_layers.importers.cli", "data_layers.exports.cli", "data_layers.framework"):
         try:
             found.append(importlib.import_module(module).register)
         except ModuleNotFoundError as e:  # e.g. exports without kaleido: the core still runs

@@ -38,11 +38,13 @@ EDGE_CASES: dict[str, str] = {
     "stale_only": "Disability figures exist only for 2016 (national and regional): stale from 2022 on with a 5-year window.",
     "aggregate_only": "Provinces publish totals only (except birth registration by sex), so group cells there are hidden in a total.",
     "cgd_fills_missing": "Community water-point monitoring covers Sulu and BARMM, where official 6.1.1 is missing.",
-    "cgd_contradicts": "In Bicol (PH-05) official rural safe water is 80 % (2023) while citizen water points find about 35 % working and safe.",
+    "cgd_contradicts": "In Bicol (PH-05) official rural safe water is 80 % (2023) "
+                       "while citizen water points find about 35 % working and safe.",
     "suppressed_official": "Unemployment of persons with disabilities in CAR (PH-15), 2016, rests on n=3 and is confidential.",
     "suppressed_citizen": "The disability survey reached only 3 respondents in Batanes (PH-BTN): shown as suppressed.",
     "true_zero": "Official slum population in Batanes (PH-BTN) is 0.0 % (2021); one surveyed beach found 0 plastic items.",
-    "not_applicable": "Women/men are not applicable to skilled birth attendance and intimate-partner violence; people groups to beach litter.",
+    "not_applicable": "Women/men are not applicable to skilled birth attendance and intimate-partner violence; "
+                      "people groups to beach litter.",
 }
 
 

@@ -168,6 +168,7 @@ OFFICIAL_FACTS: tuple[Column, ...] = (
     Column("n", pa.int64(), "Sample size."),
     Column("suppressed", pa.bool_(), "Suppressed: measured, not shown.", False),
     Column("dataset_id", pa.string(), "Dataset of the chosen figure.", False),
+    Column("total_value", pa.float64(), "Official total (group `all`) in the same area and year, for the outcome gap; null if suppressed."),
 )
 
 CITIZEN_FACTS: tuple[Column, ...] = (

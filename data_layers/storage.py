@@ -177,15 +177,16 @@ def next_seq(data_dir: Path) -> int:
     return max(seqs, default=0) + 1
 
 
-def write_dataset(data_dir: Path, meta: dict[str, Any], observations: pd.DataFrame) -> Path:
+def write_dataset(data_dir: Path, meta: dict[str, Any], observations: pd.DataFrame,
+                  extra_files: dict[str, bytes] | None = None) -> Path:
     """Store one dataset atomically, replacing any dataset with the same id.
 
     ``observations`` must already be in the tidy schema (``schema.OBSERVATIONS``); ``meta`` has
-    the keys of ``schema.DATASETS``.
+    the keys of ``schema.DATASETS``. ``extra_files`` (plain names -> bytes, e.g. an importer's
+    ``rejected.csv``) are written into the same staging folder, so they commit with the dataset.
     """
     dataset_id = meta["dataset_id"]
-    if not dataset_id or dataset_id.startswith(".") or "/" in dataset_id or "\\" in dataset_id:
-        raise StoreError(f"invalid dataset id {dataset_id!r}")
+    check_dataset_id(dataset_id)
     root = datasets_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
     recover(data_dir)
@@ -197,6 +198,10 @@ def write_dataset(data_dir: Path, meta: dict[str, Any], observations: pd.DataFra
         clean = {c.name: meta.get(c.name) for c in schema.DATASETS}
         (staging / "dataset.json").write_text(json.dumps(clean, indent=1, sort_keys=True, default=str) + "\n",
                                               encoding="utf-8")
+        for name, data in (extra_files or {}).items():
+            if name in ("observations.parquet", "dataset.json") or "/" in name or "\\" in name or name.startswith("."):
+                raise StoreError(f"invalid extra file name {name!r}")
+            (staging / name).write_bytes(data)
         target = root / dataset_id
         if target.exists():
             old = root / f".old-{dataset_id}"
@@ -209,12 +214,20 @@ def write_dataset(data_dir: Path, meta: dict[str, Any], observations: pd.DataFra
         return target
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        recover(data_dir)  # failed between the two renames: put the old version back now
         raise
 
 
+def check_dataset_id(dataset_id: str) -> None:
+    """Refuse ids that are not one plain folder name (hidden, empty, or with a path separator)."""
+    if not dataset_id or dataset_id.startswith(".") or "/" in dataset_id or "\\" in dataset_id:
+        raise StoreError(f"invalid dataset id {dataset_id!r}")
+
+
 def remove_dataset(data_dir: Path, dataset_id: str) -> None:
+    check_dataset_id(dataset_id)
     target = datasets_dir(data_dir) / dataset_id
-    if dataset_id.startswith(".") or not (target / "dataset.json").is_file():
+    if not (target / "dataset.json").is_file():
         raise StoreError(f"no dataset {dataset_id!r} in {data_dir}")
     trash = datasets_dir(data_dir) / f".trash-{dataset_id}-{uuid.uuid4().hex}"
     os.replace(target, trash)
@@ -228,6 +241,7 @@ def write_areas(data_dir: Path, level: int, gdf: Any) -> Path:
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     out = gdf[["code", "name", "level", "parent_code", "geometry"]].copy()
     out["level"] = out["level"].astype("int32")
+    out["parent_code"] = out["parent_code"].astype("str")  # all-null at level 0 would be Arrow type null
     try:
         out.to_crs(4326).to_parquet(tmp, index=False, compression="zstd", schema_version="1.1.0")
         os.replace(tmp, path)

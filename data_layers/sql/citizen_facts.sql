@@ -30,7 +30,7 @@ grouped AS (
         p.period AS year,
         sum(CASE WHEN p.suppressed THEN NULL ELSE p.value * p.n END) AS weighted_sum,
         sum(CASE WHEN p.suppressed THEN NULL ELSE p.n END) AS weight,
-        sum(p.n) AS n,
+        CAST(sum(p.n) AS BIGINT) AS n,
         min(CASE WHEN p.suppressed THEN 1 ELSE 0 END) AS all_suppressed,
         string_agg(DISTINCT p.dataset_id, ',' ORDER BY p.dataset_id ASC NULLS LAST) AS datasets
     FROM placed AS p

@@ -1,0 +1,1299 @@
+"""Plotly figures of GapLens, built from the store for a :class:`~data_layers.views.View`.
+
+No Streamlit here: the pages, the exports and the benchmarks all call these builders. Each
+returns a :class:`ChartResult` carrying the figure and everything a chart needs to stand on its
+own: exactly the data shown (for the table and the CSV download), a title, a subtitle with the
+filters in words, a source line (citizen data marked as such) and a plain-language text
+alternative generated from the data.
+
+Maps use ``geo`` traces (true vectors in SVG/PDF export) over simplified display geometry that
+is oriented clockwise (``geo`` traces draw counter-clockwise polygons inside out) and built once
+per store version and level. The base map comes from ``static/topojson/`` (the page passes
+``config={"topojsonURL": ...}``; see :func:`plotly_config`), never from a CDN.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import i18n
+from . import palette as pal
+from .settings import PROJECT_DIR
+from .views import (
+    View,
+    catalogue,
+    describe,
+    group_label,
+    home_area,
+    indicator_label,
+    indicator_title,
+    is_missing,
+    level_label,
+)
+
+log = logging.getLogger(__name__)
+
+TOPOJSON_DIR = PROJECT_DIR / "static" / "topojson"
+TOPOJSON_URL = "/app/static/topojson/"
+"""Where Streamlit serves ``static/topojson`` (``enableStaticServing``)."""
+
+MAP_BYTES_PER_AREA = 400          # 5,000 areas x 400 B = 2 MB: the display payload budget
+MAP_BYTES_FLOOR = 400_000         # small maps may keep detail up to this size
+MAP_BYTES_CEILING = 2_000_000
+SIMPLIFY_TOLERANCES = (0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)  # degrees
+COORD_DECIMALS = 4                # 4 decimals of a degree ~ 11 m: finer than any screen shows
+GLYPH_MAX_AREAS = 400             # above this a symbol per area is clutter; colour + hover remain
+MAX_POINTS = 5_000                # citizen place points drawn on a map (a sample beyond)
+MAX_SERIES = 6                    # DESIGN.md: at most about six series in a line chart
+DISAGREE_POINTS = 10.0            # official vs citizen differ by more than this (percentage points)
+MIN_ROW_PX = 26                   # heatmap row height that keeps 16 px symbols legible
+SCORE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+MAP_HEIGHT = 680                  # px; the legend below adds a line per class
+BAR_WIDTH = 0.38                  # group comparison: official bar, in row units
+OFFICIAL_OFFSET = 0.14            # official bar sits above the row centre ...
+CITIZEN_OFFSET = 0.26             # ... and the citizen triangle below it: side by side, never on top
+YEAR_TICKS_MAX = 15               # one tick per year up to this span, then every 2 or 5 years
+WORLD_SPAN_DEG = 90.0             # wider than this in longitude: a world projection
+WRAP_CHARS = 12                   # column labels of the matrix: ~110 px columns at 16 px text
+
+
+@dataclass(frozen=True)
+class ChartResult:
+    """A figure and what it needs to stand alone in a page, a report or a meeting."""
+
+    fig: Any
+    data: pd.DataFrame
+    title: str
+    subtitle: str
+    source: str
+    alt_text: str
+    name: str = ""
+
+    @property
+    def empty(self) -> bool:
+        """True when the selection has nothing to show (the figure says so in words)."""
+        return self.data.empty
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A named chart of the dashboard, for exports and ``export chart --list``."""
+
+    name: str
+    title_key: str
+    build: Callable[[Any, View], ChartResult]
+    help_key: str = ""
+
+
+# --- geometry -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MapGeometry:
+    """Display geometry of one level: a GeoJSON FeatureCollection keyed by area code."""
+
+    geojson: dict[str, Any]
+    codes: tuple[str, ...]
+    names: dict[str, str]
+    rep_lon: dict[str, float]
+    rep_lat: dict[str, float]
+    tolerance: float
+    nbytes: int
+    bounds: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
+
+    @property
+    def projection(self) -> str:
+        """Mercator for a country (shapes look familiar), an equal-area-looking world projection
+        when the areas span continents (Mercator would inflate the poles)."""
+        return "natural earth" if self.bounds[2] - self.bounds[0] > WORLD_SPAN_DEG else "mercator"
+
+    def subset(self, codes: Sequence[str]) -> dict[str, Any]:
+        """A FeatureCollection of some areas only (one per legend class, no duplicated payload)."""
+        want = set(codes)
+        return {"type": "FeatureCollection",
+                "features": [f for f in self.geojson["features"] if f["id"] in want]}
+
+
+_GEOM_CACHE: dict[tuple[str, str, int, bool], MapGeometry] = {}
+_GEOM_LOCK = threading.Lock()
+_GEOM_CACHE_MAX = 12
+
+
+def map_geometry(store: Any, level: int, *, full: bool = False) -> MapGeometry:
+    """Oriented display geometry of ``level``, simplified once per store version and cached.
+
+    ``full=True`` keeps every vertex (exports to vector formats); otherwise the tolerance grows
+    until the payload fits ``MAP_BYTES_PER_AREA`` per area (at least ``MAP_BYTES_FLOOR``).
+    """
+    key = (str(store.data_dir), str(store.version), int(level), bool(full))
+    with _GEOM_LOCK:
+        hit = _GEOM_CACHE.get(key)
+    if hit is not None:
+        return hit
+    geom = _build_geometry(store.geometries(level=int(level)), full=full)
+    with _GEOM_LOCK:
+        if len(_GEOM_CACHE) >= _GEOM_CACHE_MAX:
+            _GEOM_CACHE.pop(next(iter(_GEOM_CACHE)))
+        _GEOM_CACHE[key] = geom
+    return geom
+
+
+def clear_geometry_cache() -> None:
+    with _GEOM_LOCK:
+        _GEOM_CACHE.clear()
+
+
+def _build_geometry(gdf: Any, *, full: bool) -> MapGeometry:
+    import shapely
+
+    codes = [str(c) for c in gdf["code"]]
+    names = dict(zip(codes, (str(n) for n in gdf["name"]), strict=True))
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    reps = shapely.point_on_surface(geoms) if len(geoms) else np.array([])
+    rep_lon = {c: float(shapely.get_x(p)) for c, p in zip(codes, reps, strict=True)}
+    rep_lat = {c: float(shapely.get_y(p)) for c, p in zip(codes, reps, strict=True)}
+    budget = min(MAP_BYTES_CEILING, max(MAP_BYTES_FLOOR, MAP_BYTES_PER_AREA * len(codes)))
+    tol = 0.0
+    simple = geoms
+    if not full:
+        # Search the tolerance on a cheap size estimate (vertex count), then finish and serialise once.
+        for tol in SIMPLIFY_TOLERANCES:
+            simple = _simplified(geoms, tol)
+            if _estimated_bytes(simple, len(codes)) <= budget:
+                break
+    shown = _finished(simple, full=full)
+    fc, size = _feature_collection(codes, names, shown)
+    log.info("map geometry: %d areas, tolerance %g, %d bytes", len(codes), tol, size)
+    bounds = tuple(float(b) for b in gdf.total_bounds) if codes else (-180.0, -90.0, 180.0, 90.0)
+    return MapGeometry(geojson=fc, codes=tuple(codes), names=names, rep_lon=rep_lon, rep_lat=rep_lat,
+                       tolerance=tol, nbytes=size, bounds=bounds)
+
+
+def _finished(geoms: np.ndarray, *, full: bool) -> np.ndarray:
+    """Coordinates rounded for display (not for ``full``) and polygons oriented clockwise."""
+    import shapely
+
+    out = geoms
+    if not full:
+        out = shapely.transform(out, lambda xy: np.round(xy, COORD_DECIMALS))
+    return shapely.orient_polygons(out, exterior_cw=True)
+
+
+def _simplified(geoms: np.ndarray, tol: float) -> np.ndarray:
+    import shapely
+
+    out = geoms
+    if tol > 0:
+        # Douglas-Peucker is ~20x faster than the topology-preserving variant; the few shapes it
+        # collapses (tiny islands) are redone with the careful one, so no area disappears.
+        out = shapely.simplify(geoms, tol, preserve_topology=False)
+        lost = shapely.is_empty(out) | shapely.is_missing(out)
+        if lost.any():
+            out[lost] = shapely.simplify(geoms[lost], tol, preserve_topology=True)
+        out = np.array([_drop_specks(g, tol) for g in out], dtype=object)
+    return out
+
+
+def _drop_specks(geom: Any, tol: float) -> Any:
+    """Remove islands smaller than a few tolerance squares (invisible at that scale); keep the
+    largest part so that no area disappears."""
+    import shapely
+
+    if geom is None or geom.geom_type != "MultiPolygon":
+        return geom
+    parts = list(geom.geoms)
+    if len(parts) < 2:
+        return geom
+    areas = [p.area for p in parts]
+    biggest = int(np.argmax(areas))
+    keep = [p for i, p in enumerate(parts) if i == biggest or areas[i] >= 4 * tol * tol]
+    return shapely.MultiPolygon(keep)
+
+
+BYTES_PER_VERTEX = 19     # "[120.1234,14.1234]," at COORD_DECIMALS
+BYTES_PER_FEATURE = 90    # type/id/properties wrapper of a feature
+
+
+def _estimated_bytes(geoms: np.ndarray, n: int) -> int:
+    """GeoJSON size estimated from vertex counts (exact enough to choose a tolerance)."""
+    import shapely
+
+    return int(shapely.get_num_coordinates(geoms).sum()) * BYTES_PER_VERTEX + n * BYTES_PER_FEATURE
+
+
+def _feature_collection(codes: list[str], names: dict[str, str], geoms: np.ndarray) -> tuple[dict[str, Any], int]:
+    """The FeatureCollection (``id`` = area code) and its serialised size in bytes."""
+    import shapely
+
+    texts = shapely.to_geojson(geoms)
+    parts = []
+    for code, g, text in zip(codes, geoms, texts, strict=True):
+        if g is None or g.is_empty:
+            continue
+        parts.append('{"type":"Feature","id":' + json.dumps(code) + ',"properties":{"name":'
+                     + json.dumps(names[code]) + '},"geometry":' + text + "}")
+    payload = '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+    return json.loads(payload), len(payload.encode())
+
+
+def plotly_config(*, static_url: str = TOPOJSON_URL, filename: str = "gaplens-chart") -> dict[str, Any]:
+    """``config`` for ``st.plotly_chart``: local topojson (no CDN), no logo, PNG button at 2x."""
+    return {
+        "topojsonURL": static_url,
+        "displaylogo": False,
+        "responsive": True,
+        "toImageButtonOptions": {"format": "png", "scale": 2, "filename": filename},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    }
+
+
+def kaleido_topojson_url() -> str:
+    """``plotly.io.defaults.topojson`` value for kaleido exports (a local file URL)."""
+    return TOPOJSON_DIR.resolve().as_uri() + "/"
+
+
+# --- shared pieces --------------------------------------------------------------------------
+
+def cell_class(row: Any) -> str:
+    """The one classification of a coverage cell used by maps, matrices and exports.
+
+    ``not_applicable``; ``suppressed`` (measured but not published); ``current``; ``filled``
+    (official gap, citizen data present); else the official status (stale, aggregate_only,
+    missing) -- those three are the blind spots.
+    """
+    status = row["status"]
+    if status == "not_applicable":
+        return "not_applicable"
+    if status == "current":
+        return "suppressed" if bool(row.get("official_suppressed")) else "current"
+    if row.get("cgd_status") == "present":
+        return "filled"
+    return str(status)
+
+
+def class_label(cls: str, lang: str) -> str:
+    """``● Current official figure``: symbol and word, so no class relies on colour."""
+    style = pal.status_style(cls)
+    return f"{style.symbol} {i18n.t(style.label_key, lang)}"
+
+
+def _outline(fill: str, th: pal.Theme) -> str:
+    """Area outline that shows on its own fill: white on dark fills, dark on light ones."""
+    if th.high_contrast:
+        return th.border
+    return pal.TEXT_ON_DARK if pal.text_on(fill) == pal.TEXT_ON_DARK else th.border
+
+
+def _theme(view: View) -> pal.Theme:
+    return pal.theme(contrast=view.contrast, present=view.present)
+
+
+def _layout(fig: Any, view: View, title: str, subtitle: str, *, height: int | None = None,
+            legend_title: str | None = None) -> None:
+    th = _theme(view)
+    rtl = view.is_rtl
+    fig.update_layout(
+        title={"text": f"<b>{_esc(title)}</b>",
+               "subtitle": {"text": _esc(subtitle), "font": {"size": th.font_size, "color": th.muted}},
+               "x": 0.99 if rtl else 0.01, "xanchor": "right" if rtl else "left",
+               "yref": "container", "y": 1.0, "yanchor": "top", "pad": {"t": 14},
+               "font": {"size": th.title_size, "color": th.text}},
+        font={"family": pal.FONT_FAMILY, "size": th.font_size, "color": th.text},
+        paper_bgcolor=pal.BACKGROUND, plot_bgcolor=pal.BACKGROUND,
+        margin={"l": 20, "r": 20, "t": 40 + th.title_size + 2 * th.font_size, "b": 40, "autoexpand": True},
+        legend={"title": {"text": _esc(legend_title) if legend_title else ""},
+                "font": {"size": th.font_size, "color": th.text}, "bgcolor": "rgba(255,255,255,0.9)",
+                "bordercolor": th.grid, "borderwidth": 1},
+        hoverlabel={"font": {"size": th.font_size, "family": pal.FONT_FAMILY}, "bgcolor": pal.BACKGROUND,
+                    "bordercolor": th.text, "align": "right" if rtl else "left"},
+        separators=_separators(view.lang),
+    )
+    if height:
+        fig.update_layout(height=height)
+
+
+def _separators(lang: str) -> str:
+    """Plotly ``separators`` (decimal then thousands) for the locale of ``lang``."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    loc = i18n.babel_locale(lang)
+    return get_decimal_symbol(loc) + get_group_symbol(loc)
+
+
+def _wrap(text: str, width: int) -> str:
+    """Escaped text broken onto lines of about ``width`` characters (``<br>``), for axis labels
+    that must stay horizontal to be read on a projector."""
+    import textwrap
+
+    return "<br>".join(_esc(line) for line in textwrap.wrap(str(text), width=width, break_long_words=False)) or ""
+
+
+def _esc(text: str) -> str:
+    """Plotly renders a subset of HTML in text: escape what came from data."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _empty_figure(view: View, title: str, subtitle: str, message: str) -> Any:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    _layout(fig, view, title, subtitle, height=420)
+    fig.add_annotation(text=_esc(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                       font={"size": _theme(view).font_size + 2, "color": _theme(view).text})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def _unit(store: Any, indicator: str | None) -> str:
+    if not indicator:
+        return ""
+    row = catalogue(store)["indicator_rows"].get(indicator)
+    return str(row.get("unit") or "") if row else ""
+
+
+_DS_CACHE: dict[tuple[str, str], pd.DataFrame] = {}
+
+
+def _dataset_table(store: Any) -> pd.DataFrame:
+    """The dataset catalogue indexed by id, read once per store version (hover texts ask often)."""
+    key = (str(store.data_dir), str(store.version))
+    hit = _DS_CACHE.get(key)
+    if hit is None:
+        if len(_DS_CACHE) > 8:
+            _DS_CACHE.clear()
+        hit = _DS_CACHE[key] = store.datasets().set_index("dataset_id", drop=False)
+    return hit
+
+
+def source_line(store: Any, dataset_ids: Sequence[str], lang: str) -> str:
+    """``Sources: <title> (<producer>); <title> (<producer>), citizen data`` for the datasets shown."""
+    ids = sorted({d.strip() for ds in dataset_ids if ds and not is_missing(ds) for d in str(ds).split(",") if d.strip()})
+    if not ids:
+        return i18n.t("source.none", lang)
+    ds = _dataset_table(store)
+    parts = []
+    for kind in ("official", "citizen"):
+        for d in ids:
+            if d not in ds.index or ds.at[d, "source_kind"] != kind:
+                continue
+            key = "source.citizen_item" if kind == "citizen" else "source.official_item"
+            parts.append(i18n.t(key, lang, title=ds.at[d, "title"], producer=ds.at[d, "producer"]))
+    return i18n.t("source.line", lang, sources="; ".join(parts))
+
+
+def _producers(store: Any, dataset_ids: str | None) -> str:
+    if dataset_ids is None or is_missing(dataset_ids):
+        return ""
+    ds = _dataset_table(store)
+    out = [str(ds.at[d.strip(), "producer"]) for d in str(dataset_ids).split(",") if d.strip() in ds.index]
+    return ", ".join(dict.fromkeys(out))
+
+
+def _official_datasets(store: Any, *, indicators: Sequence[str] | None, groups: Sequence[str] | None,
+                       level: int, as_of: int, areas: Sequence[str] | None = None) -> pd.DataFrame:
+    """Dataset of the newest official figure (at or before ``as_of``) per indicator x area x group."""
+    df = store.query(
+        "SELECT indicator, area_code, group_id, year, dataset_id FROM official_facts "
+        "WHERE level = $level AND year <= $as_of "
+        "AND ($no_ind OR list_contains($ind, indicator)) AND ($no_grp OR list_contains($grp, group_id)) "
+        "AND ($no_area OR list_contains($area, area_code))",
+        {"level": int(level), "as_of": int(as_of),
+         "no_ind": not indicators, "ind": list(indicators or [""]),
+         "no_grp": not groups, "grp": list(groups or [""]),
+         "no_area": not areas, "area": list(areas or [""])})
+    if df.empty:
+        return df
+    df = df.sort_values(["indicator", "area_code", "group_id", "year", "dataset_id"],
+                        ascending=[True, True, True, False, True])
+    return df.drop_duplicates(["indicator", "area_code", "group_id"])
+
+
+def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, official_producer: str,
+                head: str) -> str:
+    """Hover text of one coverage cell: area/indicator, status word, official and citizen figures."""
+    lang = view.lang
+    k = int(getattr(store, "k_min", 5))
+    cls = cell_class(row)
+    lines = [f"<b>{_esc(head)}</b>", i18n.t("hover.status", lang, status=class_label(cls, lang))]
+    if row["status"] == "not_applicable":
+        return "<br>".join(lines)
+    year = row.get("official_latest_year")
+    if is_missing(year):
+        total_year = row.get("total_latest_year")
+        if is_missing(total_year):
+            lines.append(i18n.t("hover.official_none", lang))
+        else:
+            lines.append(i18n.t("hover.official_total_only", lang,
+                                value=i18n.format_value(row.get("total_value"), unit, lang),
+                                year=i18n.format_year(total_year, lang)))
+    elif bool(row.get("official_suppressed")):
+        lines.append(i18n.t("hover.official_suppressed", lang, year=i18n.format_year(year, lang)))
+    else:
+        lines.append(i18n.t("hover.official", lang, value=i18n.format_value(row.get("official_value"), unit, lang),
+                            year=i18n.format_year(year, lang)))
+    if official_producer and not is_missing(year):
+        lines.append(i18n.t("hover.official_producer", lang, producer=_esc(official_producer)))
+    if row.get("cgd_status", "none") == "none":
+        lines.append(i18n.t("hover.citizen_none", lang))
+    else:
+        cyear = i18n.format_year(row.get("cgd_latest_year"), lang)
+        n = i18n.format_number(row.get("cgd_n"), lang, decimals=0)
+        if bool(row.get("cgd_suppressed")):
+            lines.append(i18n.t("hover.citizen_suppressed", lang, year=cyear, n=n, k=k))
+        else:
+            lines.append(i18n.t("hover.citizen", lang, value=i18n.format_value(row.get("cgd_value"), unit, lang),
+                                year=cyear, n=n))
+        if row.get("cgd_status") == "stale":
+            lines.append(i18n.t("hover.citizen_stale", lang))
+        producers = _producers(store, row.get("cgd_datasets"))
+        if producers:
+            lines.append(i18n.t("hover.citizen_producer", lang, producer=_esc(producers)))
+    gap = row.get("outcome_gap")
+    if not is_missing(gap):
+        lines.append(i18n.t("hover.outcome_gap", lang, gap=i18n.format_points(gap, lang),
+                            year=i18n.format_year(row.get("outcome_gap_year"), lang)))
+    return "<br>".join(lines)
+
+
+def _legend_marker(name: str, color: str, *, symbol: str = "square", group: str = "", line: str | None = None,
+                   geo: bool = False) -> Any:
+    """An empty trace whose only job is a legend entry (word + coloured square, outlined)."""
+    import plotly.graph_objects as go
+
+    marker = {"symbol": symbol, "size": 16, "color": color,
+              "line": {"width": 1.5, "color": line or pal.BORDER}}
+    if geo:
+        return go.Scattergeo(lon=[None], lat=[None], mode="markers", marker=marker, name=name,
+                             legendgroup=group or name, showlegend=True, hoverinfo="skip")
+    return go.Scatter(x=[None], y=[None], mode="markers", marker=marker, name=name,
+                      legendgroup=group or name, showlegend=True, hoverinfo="skip")
+
+
+# --- gap map ------------------------------------------------------------------------------------
+
+def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full_geometry: bool = False) -> ChartResult:
+    """Choropleth of the areas at ``view.level`` by coverage class or gap / blind-spot score.
+
+    ``view.metric == "status"`` colours each area by the class of one indicator x group cell
+    (needs ``view.indicator``; without one the blind-spot score is shown); ``gap`` and
+    ``blind_spot`` show the area's score over the indicators (of the goal, if chosen) for the
+    group, in five labelled classes. Place-type citizen points are overlaid as triangles.
+    """
+    import plotly.graph_objects as go
+
+    lang = view.lang
+    metric = view.metric if (view.metric != "status" or view.indicator) else "blind_spot"
+    geom = geometry or map_geometry(store, view.level, full=full_geometry)
+    areas_word = level_label(view.level, lang)
+    grp = group_label(store, view.group, lang)
+    subtitle = describe(view.replace(area=None, indicator=view.indicator if metric == "status" else None), store, lang)
+    th = _theme(view)
+
+    if metric == "status":
+        ind = str(view.indicator)
+        cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window,
+                               indicators=[ind], groups=[view.group])
+        title = i18n.t("fig.map.status.title", lang, group=grp, indicator=indicator_label(store, ind, lang))
+        offd = _official_datasets(store, indicators=[ind], groups=[view.group], level=view.level, as_of=view.as_of)
+        off_by_area = dict(zip(offd.get("area_code", []), offd.get("dataset_id", []), strict=True))
+        unit = _unit(store, ind)
+        rows = cells.to_dict("records")
+        data = pd.DataFrame({
+            "area_code": [r["area_code"] for r in rows],
+            "area_name": [r["area_name"] for r in rows],
+            "class": [cell_class(r) for r in rows],
+        })
+        data["class_label"] = [i18n.t(pal.status_style(c).label_key, lang) for c in data["class"]]
+        for col in ("status", "official_latest_year", "official_value", "official_suppressed", "total_latest_year",
+                    "total_value", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_suppressed", "cgd_n",
+                    "cgd_datasets", "outcome_gap"):
+            data[col] = cells[col].to_numpy()
+        data["official_dataset"] = [off_by_area.get(c, "") if not is_missing(y) else ""
+                                    for c, y in zip(data["area_code"], data["official_latest_year"], strict=True)]
+        data["official_producer"] = [_producers(store, d) for d in data["official_dataset"]]
+        data["citizen_producer"] = [_producers(store, d) for d in data["cgd_datasets"]]
+        hover = {r["area_code"]: _hover_cell(store, r, view, unit=unit, official_producer=op, head=r["area_name"])
+                 for r, op in zip(rows, data["official_producer"], strict=True)}
+        order = pal.STATUS_ORDER
+        styles = {c: pal.STATUS_STYLES[c] for c in order}
+        labels = {c: class_label(c, lang) for c in order}
+        ds_ids = list(data["official_dataset"]) + list(data["cgd_datasets"].fillna(""))
+        legend_title = i18n.t("legend.status", lang)
+        n_gap = int(data["class"].isin(["filled", "stale", "aggregate_only", "missing"]).sum())
+        n_filled = int((data["class"] == "filled").sum())
+        n_app = int((data["class"] != "not_applicable").sum())
+        if data.empty:
+            alt = i18n.t("alt.empty", lang)
+        elif n_app == 0:
+            alt = i18n.t("alt.map.not_applicable", lang, group=grp, indicator=indicator_label(store, ind, lang))
+        else:
+            alt = i18n.t("alt.map.status", lang, n_areas=len(data), areas=areas_word, n_gap=n_gap, group=grp,
+                         indicator=indicator_label(store, ind, lang), n_filled=n_filled)
+            n_sup = int((data["class"] == "suppressed").sum())
+            if n_sup:
+                alt += " " + i18n.t("alt.map.suppressed", lang, n=n_sup)
+    else:
+        inds = _goal_indicators(store, view)
+        scores = store.area_scores(level=view.level, as_of=view.as_of, window=view.window,
+                                   indicators=inds, groups=[view.group])
+        col = "gap_score" if metric == "gap" else "blind_spot_score"
+        scope = i18n.t("describe.goal", lang, goal=view.goal) if view.goal else i18n.t("describe.all_indicators", lang)
+        title = i18n.t(f"fig.map.{metric}.title", lang, group=grp, scope=scope)
+        data = scores[["area_code", "area_name", "applicable", "n_current", "n_filled", "n_blind_spot", "gap_score",
+                       "blind_spot_score"]].copy()
+        data["class"] = [_score_class(s) for s in data[col]]
+        data["class_label"] = [_score_label(c, lang) for c in data["class"]]
+        metric_word = i18n.t(f"metric.{metric}.label", lang)
+        count_col = "n_blind_spot" if metric == "blind_spot" else None
+        hover = {}
+        for r in data.to_dict("records"):
+            n_bad = r[count_col] if count_col else r["applicable"] - r["n_current"]
+            lines = [f"<b>{_esc(r['area_name'])}</b>",
+                     i18n.t("hover.score", lang, metric=metric_word, value=i18n.format_percent(r[col], lang),
+                            n=i18n.format_number(n_bad, lang, decimals=0),
+                            applicable=i18n.format_number(r["applicable"], lang, decimals=0)),
+                     i18n.t("hover.filled_count", lang, n=i18n.format_number(r["n_filled"], lang, decimals=0))]
+            hover[r["area_code"]] = "<br>".join(lines)
+        order = ("score_0", "score_1", "score_2", "score_3", "score_4", "not_applicable")
+        styles = {f"score_{i}": pal.StatusStyle(f"score_{i}", c, "", "") for i, c in enumerate(pal.SCORE_RAMP)}
+        styles["not_applicable"] = pal.STATUS_STYLES["not_applicable"]
+        labels = {c: _score_label(c, lang) for c in order}
+        ds_ids = _datasets_in_scope(store, view, inds)
+        legend_title = metric_word
+        valid = data[col].dropna()
+        if valid.empty:
+            alt = i18n.t("alt.empty", lang)
+        else:
+            top = data.loc[data[col].idxmax(), "area_name"]
+            alt = i18n.t(f"alt.map.{metric}", lang, n_areas=len(valid), areas=areas_word, group=grp, scope=scope,
+                         lo=i18n.format_percent(valid.min(), lang), hi=i18n.format_percent(valid.max(), lang),
+                         top=top, n_high=int((valid >= SCORE_BINS[-2]).sum()))
+
+    fig = go.Figure()
+    classes_present = [c for c in order if (data["class"] == c).any()] if not data.empty else []
+    for c in classes_present:
+        sub = data[data["class"] == c]
+        codes = [a for a in sub["area_code"] if a in geom.names]
+        style = styles[c]
+        fig.add_trace(go.Choropleth(
+            geojson=geom.subset(codes), locations=codes, featureidkey="id",
+            z=[1] * len(codes), zmin=0, zmax=1, colorscale=[[0, style.color], [1, style.color]],
+            showscale=False, name=labels[c], legendgroup=c, showlegend=False,
+            marker={"line": {"color": _outline(style.color, th), "width": th.border_width}},
+            customdata=[[a] for a in codes], hovertext=[hover.get(a, a) for a in codes],
+            hovertemplate="%{hovertext}<extra></extra>"))
+        fig.add_trace(_legend_marker(labels[c], style.color, group=c, geo=True, line=th.border))
+    # symbols on the areas: the class survives greyscale and colour-vision deficiency
+    if metric == "status" and 0 < len(data) <= GLYPH_MAX_AREAS:
+        pts = data[data["area_code"].isin(list(geom.rep_lon))]
+        for c in classes_present:
+            sub = pts[pts["class"] == c]
+            if sub.empty or c == "not_applicable":
+                continue
+            fill = styles[c].color
+            fig.add_trace(go.Scattergeo(
+                lon=[geom.rep_lon[a] for a in sub["area_code"]], lat=[geom.rep_lat[a] for a in sub["area_code"]],
+                mode="text", text=[styles[c].symbol] * len(sub),
+                textfont={"size": th.font_size, "color": pal.text_on(fill), "family": pal.FONT_FAMILY},
+                hoverinfo="skip", showlegend=False, legendgroup=c, name=labels[c]))
+    # citizen place points (people-type points never reach this: the store refuses them)
+    points_data = pd.DataFrame()
+    if view.indicator and metric == "status":
+        pts = store.citizen_points(indicator=view.indicator, as_of=view.as_of)
+        pts = pts[pts["period"] >= view.as_of - view.window]
+        if len(pts) > MAX_POINTS:
+            pts = pts.sample(MAX_POINTS, random_state=0).sort_index()
+        unit = _unit(store, view.indicator)
+        for ds_id, sub in pts.groupby("dataset_id", sort=True):
+            name = i18n.t("legend.citizen_points", lang, title=str(sub["title"].iloc[0]))
+            htxt = [i18n.t("hover.citizen_point", lang, title=_esc(t_), producer=_esc(p),
+                           value=i18n.format_value(v, unit, lang), year=i18n.format_year(y, lang))
+                    for t_, p, v, y in zip(sub["title"], sub["producer"], sub["value"], sub["period"], strict=True)]
+            fig.add_trace(go.Scattergeo(
+                lon=sub["lon"], lat=sub["lat"], mode="markers", name=name, legendgroup=f"cgd-{ds_id}",
+                marker={"symbol": pal.CITIZEN_MARKER, "size": 8, "color": pal.CITIZEN_MARKER_COLOR,
+                        "opacity": 0.9, "line": {"width": 0.8, "color": pal.TEXT}},
+                hovertext=htxt, hovertemplate="%{hovertext}<extra></extra>", showlegend=True))
+            ds_ids.append(str(ds_id))
+        points_data = pts
+    fig.update_geos(
+        fitbounds="locations", visible=True, resolution=110, projection_type=geom.projection,
+        showland=True, landcolor="#F2F2F2", showcountries=True, countrycolor="#BDBDBD", countrywidth=0.5,
+        showcoastlines=False, showocean=True, oceancolor="#FFFFFF", showlakes=False, showframe=False,
+        bgcolor=pal.BACKGROUND)
+    _layout(fig, view, title, subtitle, height=MAP_HEIGHT + 30 * len(classes_present), legend_title=legend_title)
+    fig.update_layout(legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "top",
+                              "itemsizing": "constant", "title": {"side": "top"}},
+                      clickmode="event+select", dragmode=False, uirevision=f"{view.level}")
+    if data.empty:
+        fig.add_annotation(text=_esc(i18n.t("alt.empty", lang)), showarrow=False, x=0.5, y=0.5,
+                           xref="paper", yref="paper")
+    shown = data.drop(columns=["class"]).rename(columns={"class_label": "class"})
+    if not points_data.empty:
+        log.debug("map shows %d citizen points", len(points_data))
+    return ChartResult(fig=fig, data=shown.reset_index(drop=True), title=title, subtitle=subtitle,
+                       source=source_line(store, ds_ids, lang), alt_text=alt, name="gap-map")
+
+
+def _score_class(score: Any) -> str:
+    if is_missing(score):
+        return "not_applicable"
+    for i in range(len(SCORE_BINS) - 1):
+        if score < SCORE_BINS[i + 1] or i == len(SCORE_BINS) - 2:
+            return f"score_{i}"
+    return "not_applicable"
+
+
+def _score_label(cls: str, lang: str) -> str:
+    if cls == "not_applicable":
+        return class_label("not_applicable", lang)
+    i = int(cls.split("_")[1])
+    return i18n.t("legend.score_bin", lang, lo=i18n.format_percent(SCORE_BINS[i], lang),
+                  hi=i18n.format_percent(SCORE_BINS[i + 1], lang))
+
+
+def _goal_indicators(store: Any, view: View) -> list[str] | None:
+    if view.goal is None:
+        return None
+    return [c for c, g in catalogue(store)["indicators"].items() if g == view.goal]
+
+
+def _datasets_in_scope(store: Any, view: View, inds: Sequence[str] | None) -> list[str]:
+    offd = _official_datasets(store, indicators=inds, groups=[view.group], level=view.level, as_of=view.as_of)
+    cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window, indicators=inds, groups=[view.group])
+    return list(offd.get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
+
+
+# --- coverage matrix ----------------------------------------------------------------------------
+
+def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: str | None = None) -> ChartResult:
+    """Heatmap of coverage classes: indicator x group for one area (the country by default), or
+    area x group for one indicator (``axis="area"``). Cells show the status symbol, ``▲`` when
+    citizen data is present; rows sort by catalogue order (``code``) or most gaps first (``gap``).
+    """
+    import plotly.graph_objects as go
+
+    lang = view.lang
+    sort = sort or view.sort
+    th = _theme(view)
+    cat = catalogue(store)
+    grp_rows = cat["group_rows"]
+    if axis == "indicator":
+        area = view.area if view.area in cat["areas"] else home_area(store)
+        level = cat["area_levels"].get(area, view.level) if area else view.level
+        inds = _goal_indicators(store, view)
+        cells = store.coverage(level=level, as_of=view.as_of, window=view.window, indicators=inds,
+                               areas=[area] if area else None)
+        row_key = "indicator"
+        title = i18n.t("fig.matrix.indicator.title", lang, area=cat["areas"].get(area, area or ""))
+        subtitle = _subtitle_no_group(view.replace(indicator=None, area=area, level=level), store, lang)
+        name = "coverage-matrix"
+    else:
+        ind = view.indicator or _default_indicator(store, view)
+        level = view.level
+        cells = store.coverage(level=level, as_of=view.as_of, window=view.window,
+                               indicators=[ind] if ind else None)
+        row_key = "area_code"
+        title = i18n.t("fig.matrix.area.title", lang, indicator=indicator_label(store, ind, lang),
+                       areas=level_label(level, lang))
+        subtitle = _subtitle_no_group(view.replace(indicator=ind, area=None), store, lang)
+        name = "area-matrix"
+    if cells.empty:
+        fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
+        return ChartResult(fig, cells.iloc[0:0], title, subtitle, i18n.t("source.none", lang),
+                           i18n.t("alt.empty", lang), name)
+    cells = cells.copy()
+    cells["class"] = [cell_class(r) for r in cells.to_dict("records")]
+    cells["cgd_present"] = cells["cgd_status"].eq("present")
+    groups = [g for g in grp_rows if g in set(cells["group"])]
+    rows = list(dict.fromkeys(cells[row_key]))
+    if sort == "gap":
+        bad = cells[cells["class"].isin(["stale", "aggregate_only", "missing", "filled"])].groupby(row_key).size()
+        blind = cells[cells["headline"].eq("blind_spot")].groupby(row_key).size()
+        rows = sorted(rows, key=lambda r: (-int(blind.get(r, 0)), -int(bad.get(r, 0)), rows.index(r)))
+    elif axis == "area":
+        names = dict(zip(cells["area_code"], cells["area_name"], strict=False))
+        rows = sorted(rows, key=lambda r: names.get(r, r))
+    order = list(pal.STATUS_ORDER)
+    k = len(order)
+    idx = {c: i for i, c in enumerate(order)}
+    colorscale = []
+    for i, c in enumerate(order):
+        colorscale += [[i / k, pal.STATUS_STYLES[c].color], [(i + 1) / k, pal.STATUS_STYLES[c].color]]
+    by = cells.set_index([row_key, "group"])
+    z, text, hover = [], [], []
+    unit_cache: dict[str, str] = {}
+    offd = _official_datasets(store, indicators=list(cells["indicator"].unique()), groups=None, level=level,
+                              as_of=view.as_of, areas=list(cells["area_code"].unique()))
+    off_map = {(r.indicator, r.area_code, r.group_id): r.dataset_id for r in offd.itertuples()} if not offd.empty else {}
+    for r in rows:
+        zr, tr, hr = [], [], []
+        for g in groups:
+            rec = by.loc[(r, g)].to_dict() if (r, g) in by.index else None
+            if rec is None:
+                zr.append(None)
+                tr.append("")
+                hr.append("")
+                continue
+            rec[row_key] = r
+            rec["group"] = g
+            c = rec["class"]
+            zr.append(idx[c] + 0.5)
+            sym = pal.STATUS_STYLES[c].symbol if c != "filled" else pal.STATUS_STYLES[_official_only(rec)].symbol
+            tr.append(sym + (pal.CITIZEN_SYMBOL if rec["cgd_present"] and c != "not_applicable" else ""))
+            ind = rec["indicator"]
+            unit = unit_cache.setdefault(ind, _unit(store, ind))
+            head = (f"{indicator_title(store, ind, lang, full=True)} ({ind})" if axis == "indicator"
+                    else str(rec["area_name"])) + " · " + group_label(store, g, lang)
+            producer = _producers(store, off_map.get((ind, rec["area_code"], g), ""))
+            hr.append(_hover_cell(store, rec, view, unit=unit, official_producer=producer, head=head))
+        z.append(zr)
+        text.append(tr)
+        hover.append(hr)
+    if axis == "indicator":
+        ylabels = [_indicator_tick(store, r, lang) for r in rows]
+    else:
+        names = dict(zip(cells["area_code"], cells["area_name"], strict=False))
+        ylabels = [_esc(names.get(r, r)) for r in rows]
+    xlabels = [_wrap(group_label(store, g, lang), WRAP_CHARS) for g in groups]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(range(len(groups))), y=list(range(len(rows))), text=text, texttemplate="%{text}",
+        textfont={"size": th.font_size, "family": pal.FONT_FAMILY}, customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>", colorscale=colorscale, zmin=0, zmax=k, showscale=False,
+        xgap=2, ygap=2, name=""))
+    for c in order:
+        if (cells["class"] == c).any():
+            fig.add_trace(_legend_marker(class_label(c, lang), pal.STATUS_STYLES[c].color, group=c, line=th.border))
+    if cells["cgd_present"].any():
+        fig.add_trace(_legend_marker(f"{pal.CITIZEN_SYMBOL} {i18n.t('legend.citizen_present', lang)}",
+                                     pal.BACKGROUND, symbol="triangle-up", line=pal.TEXT))
+    row_px = max(MIN_ROW_PX, th.font_size + 12)
+    label_lines = max((x.count("<br>") + 1 for x in xlabels), default=1)
+    header_px = 40 + th.title_size + 2 * th.font_size + int(label_lines * th.font_size * 1.3) + 10
+    height = header_px + 150 + row_px * len(rows)
+    _layout(fig, view, title, subtitle, height=height, legend_title=i18n.t("legend.status", lang))
+    fig.update_xaxes(tickmode="array", tickvals=list(range(len(groups))), ticktext=xlabels, side="top",
+                     tickangle=0, showgrid=False, zeroline=False, range=[-0.5, len(groups) - 0.5],
+                     tickfont={"size": th.font_size, "color": th.text})
+    fig.update_yaxes(tickmode="array", tickvals=list(range(len(rows))), ticktext=ylabels, autorange="reversed",
+                     showgrid=False, zeroline=False, tickfont={"size": th.font_size, "color": th.text},
+                     side="right" if view.is_rtl else "left")
+    fig.update_layout(legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
+                      margin={"b": 140, "t": header_px}, plot_bgcolor=pal.BACKGROUND)
+    fig.update_xaxes(showline=False)
+    # the data shown: one row per cell, with words for every class
+    shown = cells[cells[row_key].isin(rows)].copy()
+    shown["class_label"] = [i18n.t(pal.status_style(c).label_key, lang) for c in shown["class"]]
+    shown["group_label"] = [group_label(store, g, lang) for g in shown["group"]]
+    keep = ["indicator", "area_code", "area_name", "group", "group_label", "class_label", "status",
+            "official_latest_year", "official_value", "official_suppressed", "cgd_status", "cgd_value", "cgd_n",
+            "cgd_suppressed", "cgd_datasets", "outcome_gap"]
+    shown = shown[keep].rename(columns={"class_label": "class"}).reset_index(drop=True)
+    ds_ids = list(offd.get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
+    applicable = cells[cells["class"] != "not_applicable"]
+    n_cur = int(applicable["class"].isin(["current", "suppressed"]).sum())
+    n_fill = int((applicable["class"] == "filled").sum())
+    n_blind = int(applicable["headline"].eq("blind_spot").sum())
+    if axis == "indicator":
+        alt = i18n.t("alt.matrix.indicator", lang, area=cat["areas"].get(area, area or ""), n_cells=len(applicable),
+                     n_current=n_cur, n_filled=n_fill, n_blind=n_blind, n_rows=len(rows))
+    else:
+        alt = i18n.t("alt.matrix.area", lang, indicator=indicator_label(store, ind, lang), n_rows=len(rows),
+                     areas=level_label(level, lang), n_cells=len(applicable), n_current=n_cur, n_filled=n_fill,
+                     n_blind=n_blind)
+    if rows and sort == "gap":
+        first = ylabels_plain(store, rows[:1], axis, lang, cells)
+        alt += " " + i18n.t("alt.matrix.most_gaps", lang, row=first[0])
+    return ChartResult(fig, shown, title, subtitle, source_line(store, ds_ids, lang), alt, name)
+
+
+def ylabels_plain(store: Any, rows: Sequence[str], axis: str, lang: str, cells: pd.DataFrame) -> list[str]:
+    """Row names without markup (for alt text)."""
+    if axis == "indicator":
+        return [indicator_label(store, r, lang) for r in rows]
+    names = dict(zip(cells["area_code"], cells["area_name"], strict=False))
+    return [names.get(r, r) for r in rows]
+
+
+def _official_only(rec: dict[str, Any]) -> str:
+    """The official status behind a ``filled`` cell (its symbol tells why official data is lacking)."""
+    return str(rec["status"]) if rec["status"] in pal.STATUS_STYLES else "missing"
+
+
+def _indicator_tick(store: Any, code: str, lang: str) -> str:
+    """Axis label with a goal-coloured chip: ``■ 6.1.1 Safe drinking water`` (text stays dark)."""
+    goal = catalogue(store)["indicators"].get(code)
+    color = pal.goal_color(goal)
+    return (f"<span style='color:{color}'>■</span> {_esc(code)} "
+            f"{_esc(indicator_title(store, code, lang))}")
+
+
+def _subtitle_no_group(view: View, store: Any, lang: str) -> str:
+    """``describe`` without the group (the matrix shows every group)."""
+    full = describe(view, store, lang)
+    sep = i18n.t("describe.sep", lang)
+    parts = full.split(sep)
+    return sep.join(parts[1:]) if len(parts) > 1 else full
+
+
+def _default_indicator(store: Any, view: View) -> str | None:
+    inds = _goal_indicators(store, view) or list(catalogue(store)["indicators"])
+    return inds[0] if inds else None
+
+
+# --- group comparison -------------------------------------------------------------------------
+
+def group_comparison(store: Any, view: View) -> ChartResult:
+    """Who is left behind in one area on one indicator: the latest official figure of every group
+    against the total, with citizen figures beside them (triangles, labelled citizen data).
+    Suppressed figures are a hatched, labelled band (never a zero bar); missing ones say so.
+    """
+    import plotly.graph_objects as go
+
+    lang = view.lang
+    th = _theme(view)
+    cat = catalogue(store)
+    area = view.area if view.area in cat["areas"] else home_area(store)
+    ind = view.indicator or _default_indicator(store, view)
+    level = cat["area_levels"].get(area, view.level) if area else view.level
+    area_nm = cat["areas"].get(area, area or "")
+    title = i18n.t("fig.groups.title", lang, indicator=indicator_label(store, ind, lang), area=area_nm)
+    subtitle = _subtitle_no_group(view.replace(indicator=ind, area=area), store, lang)
+    if not area or not ind:
+        fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
+        return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang),
+                           "group-comparison")
+    cells = store.coverage(level=level, as_of=view.as_of, window=view.window, indicators=[ind], areas=[area])
+    off = store.facts(indicator=ind, area_code=area, kind="official")
+    off = off[off["year"] <= view.as_of]
+    latest = off.sort_values(["group_id", "year"]).drop_duplicates("group_id", keep="last").set_index("group_id")
+    unit = _unit(store, ind)
+    cells = cells[cells["status"] != "not_applicable"]
+    total_row = cells[cells["group"] == "all"]
+    total_val = total_row["official_value"].iloc[0] if len(total_row) else None
+    total_year = total_row["official_latest_year"].iloc[0] if len(total_row) else None
+    rows = cells[cells["group"] != "all"]
+    rows = rows.copy()
+    labels = [group_label(store, g, lang) for g in rows["group"]]
+    rows["group_label"] = labels
+    rows["lower"] = [latest["lower"].get(g) if g in latest.index else None for g in rows["group"]]
+    rows["upper"] = [latest["upper"].get(g) if g in latest.index else None for g in rows["group"]]
+    rows["official_note"] = ""
+    vals = pd.to_numeric(rows["official_value"], errors="coerce")
+    cvals = pd.to_numeric(rows["cgd_value"], errors="coerce")
+    candidates = [*vals.dropna(), *cvals.dropna(), *pd.to_numeric(rows["upper"], errors="coerce").dropna()]
+    if total_val is not None and not is_missing(total_val):
+        candidates.append(float(total_val))
+    xmax = max(candidates) if candidates else 100.0
+    xmax = 100.0 if unit == "percent" and xmax <= 100 else xmax * 1.1
+    fig = go.Figure()
+    ylabels = [_esc(x) for x in labels]
+    pos = dict(zip(rows["group"], range(len(rows)), strict=True))  # row 0 at the top (axis reversed)
+    # official values (bars with bounds), suppressed bands, missing notes
+    has = rows["official_latest_year"].notna() & ~rows["official_suppressed"].astype(bool)
+    sup = rows["official_latest_year"].notna() & rows["official_suppressed"].astype(bool)
+    nodata = rows["official_latest_year"].isna()
+    if has.any():
+        sub = rows[has]
+        val = pd.to_numeric(sub["official_value"])
+        up = pd.to_numeric(sub["upper"], errors="coerce")
+        lo = pd.to_numeric(sub["lower"], errors="coerce")
+        err_plus, err_minus = (up - val).tolist(), (val - lo).tolist()
+        has_err = any(not is_missing(e) for e in err_plus)
+        stale = sub["status"].eq("stale").tolist()
+        ys = [pos[g] - OFFICIAL_OFFSET for g in sub["group"]]
+        hov = [_group_hover(store, r, view, unit) for r in sub.to_dict("records")]
+        fig.add_trace(go.Bar(
+            x=val, y=ys, orientation="h", width=BAR_WIDTH, name=i18n.t("legend.official", lang),
+            marker={"color": [pal.STATUS_STYLES["stale"].color if s else pal.STATUS_STYLES["current"].color
+                              for s in stale],
+                    "pattern": {"shape": [pal.STATUS_STYLES["stale"].pattern if s else "" for s in stale],
+                                "fgcolor": pal.TEXT, "solidity": 0.2},
+                    "line": {"color": th.border, "width": 1}},
+            error_x={"type": "data", "array": [0 if is_missing(e) else e for e in err_plus],
+                     "arrayminus": [0 if is_missing(e) else e for e in err_minus], "visible": has_err,
+                     "color": th.text, "thickness": 1.5, "width": 6},
+            customdata=hov, hovertemplate="%{customdata}<extra></extra>"))
+        # value labels beyond the bar and its whisker, so neither hides them
+        ends = [max(v, u) if not is_missing(u) else v for v, u in zip(val, up, strict=True)]
+        fig.add_trace(go.Scatter(
+            x=ends, y=ys, mode="text", showlegend=False, name=i18n.t("legend.official", lang),
+            text=["  " + i18n.t("fig.groups.bar_text", lang, value=i18n.format_value(v, unit, lang),
+                                year=i18n.format_year(y, lang))
+                  for v, y in zip(val, sub["official_latest_year"], strict=True)],
+            textposition="middle right", textfont={"size": th.font_size - 1, "color": th.text},
+            customdata=hov, hovertemplate="%{customdata}<extra></extra>", cliponaxis=False))
+    if sup.any():
+        sub = rows[sup]
+        fig.add_trace(go.Bar(
+            x=[xmax] * len(sub), y=[pos[g] - OFFICIAL_OFFSET for g in sub["group"]], orientation="h", width=BAR_WIDTH,
+            name=f"{pal.STATUS_STYLES['suppressed'].symbol} {i18n.t('status.suppressed.label', lang)}",
+            marker={"color": pal.with_alpha("#BDBDBD", 0.35),
+                    "pattern": {"shape": pal.STATUS_STYLES["suppressed"].pattern, "fgcolor": "#6E6E6E",
+                                "size": 8, "solidity": 0.3},
+                    "line": {"color": "#6E6E6E", "width": 1}},
+            text=[i18n.t("fig.groups.suppressed_text", lang, year=i18n.format_year(y, lang))
+                  for y in sub["official_latest_year"]],
+            textposition="inside", insidetextanchor="middle", textfont={"size": th.font_size - 1, "color": pal.TEXT},
+            customdata=[_group_hover(store, r, view, unit) for r in sub.to_dict("records")],
+            hovertemplate="%{customdata}<extra></extra>"))
+    if nodata.any():
+        sub = rows[nodata]
+        fig.add_trace(go.Scatter(
+            x=[0] * len(sub), y=[pos[g] - OFFICIAL_OFFSET for g in sub["group"]], mode="text",
+            text=["  " + class_label(cell_class({**r, "cgd_status": "none"}), lang) for r in sub.to_dict("records")],
+            textposition="middle right", textfont={"size": th.font_size - 1, "color": th.muted},
+            name=i18n.t("legend.no_official", lang), showlegend=False,
+            customdata=[_group_hover(store, r, view, unit) for r in sub.to_dict("records")],
+            hovertemplate="%{customdata}<extra></extra>"))
+    # citizen figures: triangles just below the official bar, always labelled citizen data
+    cg = rows[rows["cgd_status"] != "none"]
+    if len(cg):
+        cg_ok = cg[~cg["cgd_suppressed"].astype(bool)]
+        if len(cg_ok):
+            fig.add_trace(go.Scatter(
+                x=cg_ok["cgd_value"], y=[pos[g] + CITIZEN_OFFSET for g in cg_ok["group"]], mode="markers+text",
+                name=f"{pal.CITIZEN_SYMBOL} {i18n.t('legend.citizen', lang)}",
+                marker={"symbol": pal.CITIZEN_MARKER, "size": 16, "color": pal.CITIZEN_MARKER_COLOR,
+                        "line": {"width": 1.5, "color": pal.TEXT}},
+                text=["  " + i18n.t("fig.groups.citizen_text", lang, value=i18n.format_value(v, unit, lang))
+                      for v in cg_ok["cgd_value"]],
+                textposition="middle right", textfont={"size": th.font_size - 1, "color": th.text},
+                customdata=[_group_hover(store, r, view, unit) for r in cg_ok.to_dict("records")],
+                hovertemplate="%{customdata}<extra></extra>", cliponaxis=False))
+        cg_sup = cg[cg["cgd_suppressed"].astype(bool)]
+        if len(cg_sup):
+            fig.add_trace(go.Scatter(
+                x=[0] * len(cg_sup), y=[pos[g] + CITIZEN_OFFSET for g in cg_sup["group"]], mode="markers+text",
+                name=f"{pal.CITIZEN_SYMBOL} {i18n.t('legend.citizen_suppressed', lang)}",
+                marker={"symbol": "triangle-up-open", "size": 16, "color": pal.TEXT},
+                text=["  " + i18n.t("fig.groups.citizen_suppressed_text", lang)] * len(cg_sup),
+                textposition="middle right", textfont={"size": th.font_size - 1, "color": th.text},
+                customdata=[_group_hover(store, r, view, unit) for r in cg_sup.to_dict("records")],
+                hovertemplate="%{customdata}<extra></extra>", cliponaxis=False))
+    if total_val is not None and not is_missing(total_val):
+        fig.add_vline(x=float(total_val), line={"color": pal.TOTAL_COLOR, "width": 3, "dash": "dash"})
+        fig.add_annotation(x=float(total_val), y=1.0, yref="paper", yanchor="bottom", showarrow=False,
+                           text=_esc(i18n.t("fig.groups.total", lang, value=i18n.format_value(total_val, unit, lang),
+                                            year=i18n.format_year(total_year, lang))),
+                           font={"size": th.font_size - 1, "color": th.text}, bgcolor=pal.BACKGROUND)
+    row_px = max(MIN_ROW_PX * 2, th.font_size * 3 + 8)
+    height = 40 + th.title_size + 2 * th.font_size + 200 + row_px * max(len(rows), 1)
+    _layout(fig, view, title, subtitle, height=height)
+    fig.update_layout(barmode="overlay", legend={"orientation": "h", "x": 0, "y": -0.1, "yanchor": "top"},
+                      margin={"b": 130, "t": fig.layout.margin.t + th.font_size + 10})
+    fig.update_xaxes(range=[0, xmax * 1.25], title={"text": _esc(_unit_title(unit, lang))}, gridcolor=th.grid,
+                     zeroline=True, zerolinecolor=th.text, tickfont={"size": th.font_size})
+    if unit == "percent":
+        fig.update_xaxes(tickmode="array", tickvals=[0, 20, 40, 60, 80, 100])
+    fig.update_yaxes(tickmode="array", tickvals=list(range(len(rows))), ticktext=ylabels, autorange=False,
+                     range=[len(rows) - 0.5, -0.6], showgrid=False, zeroline=False, tickfont={"size": th.font_size},
+                     side="right" if view.is_rtl else "left")
+    shown = rows[["group", "group_label", "status", "official_latest_year", "official_value", "lower", "upper",
+                  "official_suppressed", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_n", "cgd_suppressed",
+                  "cgd_datasets", "outcome_gap", "outcome_gap_year"]].reset_index(drop=True)
+    shown.insert(0, "area_name", area_nm)
+    shown.insert(0, "area_code", area)
+    shown.insert(0, "indicator", ind)
+    shown["total_value"] = total_val
+    shown["total_year"] = total_year
+    ds_ids = list(latest["dataset_id"]) if "dataset_id" in latest else []
+    ds_ids += list(rows["cgd_datasets"].dropna())
+    gaps = rows.dropna(subset=["outcome_gap"])
+    if rows.empty:
+        alt = i18n.t("alt.empty", lang)
+    else:
+        alt = i18n.t("alt.groups.counts", lang, area=area_nm, indicator=indicator_label(store, ind, lang),
+                     n_groups=len(rows), n_official=int(has.sum()), n_suppressed=int(sup.sum()),
+                     n_citizen=int((rows["cgd_status"] != "none").sum()))
+        if len(gaps):
+            worst = gaps.loc[gaps["outcome_gap"].astype(float).idxmax()]
+            if float(worst["outcome_gap"]) > 0:
+                alt += " " + i18n.t("alt.groups.worst", lang, group=worst["group_label"],
+                                    gap=i18n.format_number(float(worst["outcome_gap"]), lang))
+    return ChartResult(fig, shown, title, subtitle, source_line(store, ds_ids, lang), alt, "group-comparison")
+
+
+def _group_hover(store: Any, rec: dict[str, Any], view: View, unit: str) -> str:
+    return _hover_cell(store, rec, view, unit=unit, official_producer="", head=rec.get("group_label", rec["group"]))
+
+
+def _unit_title(unit: str, lang: str) -> str:
+    if unit == "percent":
+        return i18n.t("axis.percent", lang)
+    return unit
+
+
+# --- time series ------------------------------------------------------------------------------
+
+def time_series(store: Any, view: View) -> ChartResult:
+    """Official lines per group for one area and indicator (the total thicker and black, at most
+    six series), bounds as bands, citizen figures as triangles, disagreements ringed."""
+    import plotly.graph_objects as go
+
+    lang = view.lang
+    th = _theme(view)
+    cat = catalogue(store)
+    area = view.area if view.area in cat["areas"] else home_area(store)
+    ind = view.indicator or _default_indicator(store, view)
+    area_nm = cat["areas"].get(area, area or "")
+    title = i18n.t("fig.series.title", lang, indicator=indicator_label(store, ind, lang), area=area_nm)
+    subtitle = _subtitle_no_group(view.replace(indicator=ind, area=area), store, lang)
+    if not area or not ind:
+        fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
+        return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang),
+                           "time-series")
+    unit = _unit(store, ind)
+    off = store.facts(indicator=ind, area_code=area, kind="official")
+    cgd = store.facts(indicator=ind, area_code=area, kind="citizen")
+    off = off[off["year"] <= view.as_of]
+    cgd = cgd[cgd["year"] <= view.as_of]
+    order = list(cat["group_rows"])
+    present = [g for g in order if g in set(off["group_id"]) or g in set(cgd["group_id"])]
+    chosen = [g for g in ("all", view.group) if g in present]
+    chosen += [g for g in present if g not in chosen]
+    chosen = chosen[:MAX_SERIES]
+    off = off[off["group_id"].isin(chosen)]
+    cgd = cgd[cgd["group_id"].isin(chosen)]
+    fig = go.Figure()
+    colors: dict[str, str] = {}
+    dashes: dict[str, str] = {}
+    i = 0
+    for g in chosen:
+        if g == "all":
+            colors[g], dashes[g] = pal.TOTAL_COLOR, "solid"
+        else:
+            colors[g], dashes[g] = pal.SERIES_COLORS[i % len(pal.SERIES_COLORS)], pal.SERIES_DASHES[(i + 1) % 6]
+            i += 1
+    n_bands = 0
+    for g in chosen:
+        s = off[off["group_id"] == g].sort_values("year")
+        if s.empty:
+            continue
+        label = group_label(store, g, lang)
+        bounded = s.dropna(subset=["lower", "upper"])
+        if len(bounded) >= 1:
+            xs = list(bounded["year"]) + list(bounded["year"])[::-1]
+            ys = list(bounded["upper"]) + list(bounded["lower"])[::-1]
+            fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="lines", line={"width": 0},
+                                     fillcolor=pal.with_alpha(colors[g], 0.15), hoverinfo="skip",
+                                     name=i18n.t("legend.band", lang, group=label), legendgroup=g, showlegend=False))
+            n_bands += 1
+        shown_vals = s[~s["suppressed"].astype(bool)]
+        hov = [i18n.t("hover.series_point", lang, group=_esc(label), year=i18n.format_year(y, lang),
+                      value=i18n.format_value(v, unit, lang),
+                      bounds=(i18n.t("hover.bounds", lang, lower=i18n.format_value(lo, unit, lang),
+                                     upper=i18n.format_value(hi, unit, lang))
+                              if not is_missing(lo) and not is_missing(hi) else ""))
+               for y, v, lo, hi in zip(shown_vals["year"], shown_vals["value"], shown_vals["lower"],
+                                       shown_vals["upper"], strict=True)]
+        fig.add_trace(go.Scatter(
+            x=shown_vals["year"], y=shown_vals["value"], mode="lines+markers", name=_esc(label), legendgroup=g,
+            line={"color": colors[g], "width": 4.5 if g == "all" else 2.5, "dash": dashes[g]},
+            marker={"symbol": pal.OFFICIAL_MARKER, "size": 9 if g == "all" else 7, "color": colors[g]},
+            hovertext=hov, hovertemplate="%{hovertext}<extra></extra>", connectgaps=False))
+        sup = s[s["suppressed"].astype(bool)]
+        if len(sup):
+            fig.add_trace(go.Scatter(
+                x=sup["year"], y=[None] * len(sup), mode="markers", showlegend=False, legendgroup=g, hoverinfo="skip"))
+            for y in sup["year"]:
+                fig.add_annotation(x=y, y=0, yref="paper", yanchor="bottom", showarrow=False,
+                                   text=f"{pal.STATUS_STYLES['suppressed'].symbol} "
+                                        f"{_esc(i18n.t('fig.series.suppressed', lang, group=label))}",
+                                   font={"size": th.font_size - 3, "color": colors[g] if g != 'all' else th.text},
+                                   bgcolor=pal.BACKGROUND)
+    # citizen figures
+    dis_rows = []
+    for g in chosen:
+        c = cgd[cgd["group_id"] == g].sort_values("year")
+        if c.empty:
+            continue
+        label = group_label(store, g, lang)
+        ok = c[~c["suppressed"].astype(bool)]
+        if len(ok):
+            producers = [_producers(store, d) for d in ok["datasets"]]
+            fig.add_trace(go.Scatter(
+                x=ok["year"], y=ok["value"], mode="markers",
+                name=f"{pal.CITIZEN_SYMBOL} {_esc(i18n.t('legend.citizen_group', lang, group=label))}",
+                legendgroup=f"cgd-{g}",
+                marker={"symbol": pal.CITIZEN_MARKER, "size": 15, "color": colors[g],
+                        "line": {"width": 1.5, "color": pal.BACKGROUND if g == "all" else pal.TEXT}},
+                hovertext=[i18n.t("hover.citizen_series", lang, group=_esc(label), year=i18n.format_year(y, lang),
+                                  value=i18n.format_value(v, unit, lang), n=i18n.format_number(n, lang, decimals=0),
+                                  producer=_esc(p))
+                           for y, v, n, p in zip(ok["year"], ok["value"], ok["n"], producers, strict=True)],
+                hovertemplate="%{hovertext}<extra></extra>"))
+        for r in ok.to_dict("records"):
+            o = off[(off["group_id"] == g) & (off["year"] == r["year"]) & ~off["suppressed"].astype(bool)]
+            if o.empty:
+                continue
+            ov = float(o["value"].iloc[0])
+            lo, hi = o["lower"].iloc[0], o["upper"].iloc[0]
+            outside = not is_missing(lo) and not is_missing(hi) and not (float(lo) <= r["value"] <= float(hi))
+            far = abs(r["value"] - ov) > DISAGREE_POINTS
+            if outside or far:
+                dis_rows.append({"group": g, "year": int(r["year"]), "official_value": ov, "citizen_value": r["value"],
+                                 "difference": r["value"] - ov})
+    if dis_rows:
+        d = pd.DataFrame(dis_rows)
+        fig.add_trace(go.Scatter(
+            x=d["year"], y=d["citizen_value"], mode="markers", name=_esc(i18n.t("legend.disagree", lang)),
+            marker={"symbol": pal.DISAGREE_MARKER, "size": 30, "color": pal.STATUS_STYLES["missing"].color,
+                    "line": {"width": 3}},
+            hovertext=[i18n.t("hover.disagree", lang, group=_esc(group_label(store, g, lang)), year=y,
+                              official=i18n.format_value(o, unit, lang), citizen=i18n.format_value(c, unit, lang),
+                              diff=i18n.format_points(c - o, lang))
+                       for g, y, o, c in zip(d["group"], d["year"], d["official_value"], d["citizen_value"], strict=True)],
+            hovertemplate="%{hovertext}<extra></extra>"))
+    data_years = pd.concat([off["year"], cgd["year"]])
+    _layout(fig, view, title, subtitle, height=560)
+    fig.update_layout(legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1, "yanchor": "top"},
+                      hovermode="closest")
+    span = int(data_years.max() - data_years.min()) if len(data_years) else 0
+    fig.update_xaxes(title={"text": i18n.t("axis.year", lang)}, gridcolor=th.grid, tickformat="d",
+                     dtick=1 if span <= YEAR_TICKS_MAX else (2 if span <= 2 * YEAR_TICKS_MAX else 5))
+    fig.update_yaxes(title={"text": _esc(_unit_title(unit, lang))}, gridcolor=th.grid, rangemode="tozero",
+                     range=[0, 100] if unit == "percent" else None)
+    data = pd.concat([
+        off.assign(source_kind="official", group_label=[group_label(store, g, lang) for g in off["group_id"]])[
+            ["group_id", "group_label", "year", "value", "lower", "upper", "n", "suppressed", "dataset_id",
+             "source_kind"]].rename(columns={"dataset_id": "datasets"}),
+        cgd.assign(source_kind="citizen", lower=np.nan, upper=np.nan,
+                   group_label=[group_label(store, g, lang) for g in cgd["group_id"]])[
+            ["group_id", "group_label", "year", "value", "lower", "upper", "n", "suppressed", "datasets",
+             "source_kind"]],
+    ], ignore_index=True)
+    data.insert(0, "area_code", area)
+    data.insert(0, "indicator", ind)
+    data["disagrees"] = False
+    for r in dis_rows:
+        m = (data["source_kind"] == "citizen") & (data["group_id"] == r["group"]) & (data["year"] == r["year"])
+        data.loc[m, "disagrees"] = True
+    if data.empty:
+        fig.add_annotation(text=_esc(i18n.t("alt.empty", lang)), showarrow=False, x=0.5, y=0.5, xref="paper",
+                           yref="paper")
+        alt = i18n.t("alt.empty", lang)
+    else:
+        alt = i18n.t("alt.series", lang, area=area_nm, indicator=indicator_label(store, ind, lang),
+                     n_series=int(off["group_id"].nunique()), first=i18n.format_year(data["year"].min(), lang),
+                     last=i18n.format_year(data["year"].max(), lang), n_citizen=len(cgd), n_disagree=len(dis_rows))
+    ds = list(off["dataset_id"].unique()) + list(cgd["datasets"].unique())
+    return ChartResult(fig, data, title, subtitle, source_line(store, ds, lang), alt, "time-series")
+
+
+# --- overview -----------------------------------------------------------------------------------
+
+def overview_bars(store: Any, view: View) -> ChartResult:
+    """Share of cells covered / filled by citizen data / blind spot, for all groups together and
+    for each group (least official coverage first), at the view's level, as-of year and window."""
+    import plotly.graph_objects as go
+
+    lang = view.lang
+    th = _theme(view)
+    inds = _goal_indicators(store, view)
+    cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window, indicators=inds)
+    scope = i18n.t("describe.goal", lang, goal=view.goal) if view.goal else i18n.t("describe.all_indicators", lang)
+    title = i18n.t("fig.overview.title", lang, areas=level_label(view.level, lang))
+    subtitle = i18n.t("describe.sep", lang).join([
+        scope, level_label(view.level, lang),
+        i18n.t("describe.as_of", lang, year=i18n.format_year(view.as_of, lang),
+               window=i18n.format_number(view.window, lang, decimals=0))])
+    app = cells[cells["headline"] != "not_applicable"]
+    if app.empty:
+        fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
+        return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang),
+                           "overview")
+    heads = ("covered", "filled", "blind_spot")
+    counts = app.groupby("group")["headline"].value_counts().unstack(fill_value=0)
+    for h in heads:
+        if h not in counts:
+            counts[h] = 0
+    counts = counts[list(heads)]
+    counts["cells"] = counts.sum(axis=1)
+    counts = counts.sort_values(["covered", "cells"], key=lambda s: s, ascending=[True, False])
+    counts["share_covered"] = counts["covered"] / counts["cells"]
+    counts = counts.sort_values(["share_covered"], kind="stable")
+    total = pd.DataFrame({h: [int((app["headline"] == h).sum())] for h in heads}, index=["__all__"])
+    total["cells"] = len(app)
+    total["share_covered"] = total["covered"] / total["cells"]
+    table = pd.concat([total, counts])
+    names = [i18n.t("fig.overview.all_groups", lang) if g == "__all__" else group_label(store, g, lang)
+             for g in table.index]
+    fig = go.Figure()
+    for h in heads:
+        style = pal.HEADLINE_STYLES[h]
+        share = table[h] / table["cells"]
+        fig.add_trace(go.Bar(
+            x=share, y=[_esc(n) for n in names], orientation="h", name=class_label(h, lang),
+            marker={"color": style.color, "pattern": {"shape": style.pattern, "fgcolor": pal.text_on(style.color),
+                                                      "solidity": 0.12, "size": 10},
+                    "line": {"color": th.border, "width": 1}},
+            text=[i18n.format_percent(s, lang) if s >= 0.06 else "" for s in share], textposition="inside",
+            insidetextanchor="middle", textfont={"color": pal.text_on(style.color), "size": th.font_size - 1},
+            customdata=[i18n.t("hover.overview", lang, group=_esc(n), cls=class_label(h, lang),
+                               share=i18n.format_percent(s, lang), n=int(c), cells=int(t_))
+                        for n, s, c, t_ in zip(names, share, table[h], table["cells"], strict=True)],
+            hovertemplate="%{customdata}<extra></extra>"))
+    height = 240 + th.title_size * 2 + (th.font_size * 2 + 14) * len(table)
+    _layout(fig, view, title, subtitle, height=height)
+    fig.update_layout(barmode="stack", bargap=0.3,
+                      legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top", "traceorder": "normal"},
+                      margin={"b": 130})
+    fig.update_xaxes(range=[0, 1.001], tickformat=".0%", gridcolor=th.grid, title={"text": i18n.t("axis.share_cells", lang)})
+    fig.update_yaxes(categoryorder="array", categoryarray=[_esc(n) for n in reversed(names)],
+                     side="right" if view.is_rtl else "left")
+    # the first bar (all groups) gets a separator line
+    fig.add_hline(y=len(names) - 1.5, line={"color": th.text, "width": 1.5})
+    data = table.reset_index(names="group")
+    data["group"] = ["all_groups" if g == "__all__" else g for g in data["group"]]
+    data.insert(1, "group_label", names)
+    for h in heads:
+        data[f"share_{h}"] = data[h] / data["cells"]
+    least = data.iloc[1] if len(data) > 1 else data.iloc[0]
+    alt = i18n.t("alt.overview", lang, n_cells=int(total["cells"].iloc[0]), areas=level_label(view.level, lang),
+                 covered=i18n.format_percent(total["covered"].iloc[0] / total["cells"].iloc[0], lang),
+                 filled=i18n.format_percent(total["filled"].iloc[0] / total["cells"].iloc[0], lang),
+                 blind=i18n.format_percent(total["blind_spot"].iloc[0] / total["cells"].iloc[0], lang),
+                 least=least["group_label"], least_share=i18n.format_percent(least["share_covered"], lang))
+    ds = list(_official_datasets(store, indicators=inds, groups=None, level=view.level, as_of=view.as_of)
+              .get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
+    return ChartResult(fig, data, title, subtitle, source_line(store, ds, lang), alt, "overview")
+
+
+# --- registry -----------------------------------------------------------------------------------
+
+def _area_matrix(store: Any, view: View) -> ChartResult:
+    return coverage_matrix(store, view, axis="area")
+
+
+def _indicator_matrix(store: Any, view: View) -> ChartResult:
+    return coverage_matrix(store, view, axis="indicator")
+
+
+CHARTS: dict[str, ChartSpec] = {
+    "overview": ChartSpec("overview", "chart.overview.title", overview_bars, "chart.overview.help"),
+    "gap-map": ChartSpec("gap-map", "chart.gap_map.title", gap_map, "chart.gap_map.help"),
+    "coverage-matrix": ChartSpec("coverage-matrix", "chart.coverage_matrix.title", _indicator_matrix,
+                                 "chart.coverage_matrix.help"),
+    "area-matrix": ChartSpec("area-matrix", "chart.area_matrix.title", _area_matrix, "chart.area_matrix.help"),
+    "group-comparison": ChartSpec("group-comparison", "chart.group_comparison.title", group_comparison,
+                                  "chart.group_comparison.help"),
+    "time-series": ChartSpec("time-series", "chart.time_series.title", time_series, "chart.time_series.help"),
+}
+
+
+def build(name: str, store: Any, view: View) -> ChartResult:
+    """Build a registered chart by name (``KeyError`` for an unknown one)."""
+    return CHARTS[name].build(store, view)
+
+
+def topojson_available() -> bool:
+    return (TOPOJSON_DIR / "world_110m.json").is_file()

@@ -1,0 +1,206 @@
+"""The one translation function of GapLens, with message catalogues kept as data.
+
+Every user-facing string of the pages, figures and exports goes through :func:`t`. Catalogues
+are flat YAML files, ``data_layers/locales/<lang>.yaml`` (``nav.overview: Overview``), so a
+language is added by adding a file, not by changing code. English is complete; a key missing in
+another language falls back to English (counted by :func:`missing_keys`), and a key missing
+everywhere shows the key itself, never a blank. Numbers, percentages and years are formatted
+for the locale with Babel.
+
+Indicator, goal and group titles are data too: they come from the store's catalogues (see
+:func:`catalogue_text`), not from these files.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import string
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+DEFAULT_LANG = "en"
+LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية"}
+RTL_LANGUAGES = frozenset({"ar"})
+_BABEL_LOCALE = {"en": "en", "fr": "fr", "es": "es", "ar": "ar"}
+_KEY_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_\-]+)+$")
+
+
+class _Default(dict):
+    """Leaves an unknown ``{placeholder}`` as written instead of raising (a missing argument
+    must not crash a page; the test suite checks every placeholder is supplied)."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """The flat message catalogue of one language (empty when the file does not exist)."""
+    path = LOCALES_DIR / f"{lang}.yaml"
+    if lang not in LANGUAGES or not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a catalogue must be a mapping of keys to strings")
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        if value is None or value == "":
+            continue  # placeholder entry awaiting translation: fall back to English
+        out[str(key)] = str(value)
+    return out
+
+
+def reload() -> None:
+    """Forget cached catalogues (after a translator edits a file)."""
+    catalogue.cache_clear()
+
+
+def normalise_lang(lang: str | None) -> str:
+    """A supported language code for ``lang`` (``fr-CA`` -> ``fr``), else English."""
+    if not lang:
+        return DEFAULT_LANG
+    code = str(lang).strip().replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else DEFAULT_LANG
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **kwargs: Any) -> str:
+    """Translate ``key`` into ``lang`` and fill its ``{placeholders}`` from ``kwargs``.
+
+    Falls back to English, then to the key itself (logged), so a page never shows a blank.
+    """
+    lang = normalise_lang(lang)
+    text = catalogue(lang).get(key)
+    if text is None:
+        text = catalogue(DEFAULT_LANG).get(key)
+        if text is None:
+            log.warning("no message for key %r", key)
+            text = key
+    if kwargs:
+        text = string.Formatter().vformat(text, (), _Default(kwargs))
+    return text
+
+
+def has_key(key: str, lang: str = DEFAULT_LANG) -> bool:
+    return key in catalogue(normalise_lang(lang))
+
+
+def missing_keys(lang: str) -> list[str]:
+    """English keys with no entry in ``lang`` (these show in English)."""
+    own = catalogue(lang)
+    return sorted(k for k in catalogue(DEFAULT_LANG) if k not in own)
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{names}`` a message expects (for tests that compare languages)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def is_rtl(lang: str) -> bool:
+    """True for right-to-left languages (Arabic)."""
+    return normalise_lang(lang) in RTL_LANGUAGES
+
+
+def direction(lang: str) -> str:
+    """``rtl`` or ``ltr``, for an HTML ``dir`` attribute."""
+    return "rtl" if is_rtl(lang) else "ltr"
+
+
+# --- locale formatting --------------------------------------------------------------------------
+
+def babel_locale(lang: str) -> str:
+    return _BABEL_LOCALE[normalise_lang(lang)]
+
+
+def _with_decimals(pattern: str, decimals: int) -> str:
+    """A Babel number pattern with exactly ``decimals`` fraction digits."""
+    frac = ("." + "0" * decimals) if decimals > 0 else ""
+    parts = pattern.split(";")
+    return ";".join(re.sub(r"0(?:\.[0#]+)?(?=[^0-9#.,]*$)", "0" + frac, p, count=1) for p in parts)
+
+
+def format_number(value: float | int | None, lang: str = DEFAULT_LANG, *, decimals: int = 1) -> str:
+    """A number in the locale's notation (``1,234.5``, ``1 234,5``); ``–`` when absent."""
+    if value is None or _isnan(value):
+        return "–"
+    from babel.numbers import format_decimal
+
+    return format_decimal(round(float(value), decimals), format=_with_decimals("#,##0", decimals),
+                          locale=babel_locale(lang))
+
+
+def format_percent(share: float | None, lang: str = DEFAULT_LANG, *, decimals: int = 0) -> str:
+    """A share 0..1 as a percentage in the locale's notation (``52 %`` in French)."""
+    if share is None or _isnan(share):
+        return "–"
+    from babel import Locale
+    from babel.numbers import format_percent as _fp
+
+    loc = Locale.parse(babel_locale(lang))
+    pattern = _with_decimals(loc.percent_formats[None].pattern, decimals)
+    return _fp(float(share), format=pattern, locale=loc)
+
+
+def format_value(value: float | None, unit: str | None, lang: str = DEFAULT_LANG, *, decimals: int = 1) -> str:
+    """An indicator value with its unit: percent units as percentages, others as number + unit."""
+    if value is None or _isnan(value):
+        return "–"
+    if (unit or "").strip().lower() in ("percent", "%", "pc", "pct"):
+        return format_percent(float(value) / 100, lang, decimals=decimals)
+    text = format_number(value, lang, decimals=decimals)
+    return f"{text} {unit}" if unit else text
+
+
+def format_year(year: int | float | None, lang: str = DEFAULT_LANG) -> str:
+    """A year without thousands separator, in the locale's digits."""
+    if year is None or _isnan(year):
+        return "–"
+    from babel.numbers import format_decimal
+
+    return format_decimal(int(year), format="0", locale=babel_locale(lang))
+
+
+def format_points(diff: float | None, lang: str = DEFAULT_LANG, *, decimals: int = 1) -> str:
+    """A signed difference in percentage points (``+12.3``)."""
+    if diff is None or _isnan(diff):
+        return "–"
+    sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
+    return sign + format_number(abs(diff), lang, decimals=decimals)
+
+
+def _isnan(x: Any) -> bool:
+    """True for NaN, pandas NA and NaT-like values (no pandas import needed here)."""
+    if x is None:
+        return True
+    if isinstance(x, int | str):
+        return False
+    try:
+        return math.isnan(float(x))
+    except (TypeError, ValueError):
+        return type(x).__name__ in ("NAType", "NaTType")
+
+
+# --- catalogue data (titles that are data, not code) ------------------------------------------
+
+def catalogue_text(row: Mapping[str, Any], field: str, lang: str = DEFAULT_LANG) -> str:
+    """A title from a store catalogue row in ``lang``: ``<field>_<lang>`` when the catalogue has
+    it (imported from the SDG framework), else the English ``field``; never blank."""
+    lang = normalise_lang(lang)
+    for name in (f"{field}_{lang}", field):
+        value = row.get(name)
+        if value is not None and not _isnan(value) and str(value).strip():
+            return str(value)
+    return str(row.get("code") or row.get("group_id") or "")
+
+
+def valid_key(key: str) -> bool:
+    """Keys are dotted lowercase paths (``status.current.label``)."""
+    return bool(_KEY_RE.match(key))

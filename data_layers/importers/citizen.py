@@ -1,0 +1,571 @@
+"""Citizen-generated data into the tidy schema, with personal identifiers dropped first.
+
+Formats: CSV and XLSX with a column mapping, KoboToolbox exports (``_<q>_latitude`` /
+``_<q>_longitude``, ``_geolocation``, ``_submission_time``), ODK Central CSV (``<q>-Latitude`` /
+``<q>-Longitude``, ``SubmissionDate``) and GeoJSON points.
+
+Each row is either an area aggregate (an area code or name, a figure, optionally ``n``) or a point
+(a figure at a coordinate), assigned at import to the finest area of the store that contains it
+(point-in-polygon, vectorised with geopandas). Column roles come from the mapping's ``[citizen]``
+table (or the Import page's form)::
+
+    [citizen]
+    indicator = "6.1.1"          # or indicator_column = "..."
+    value = "status_id"          # the column holding the figure
+    period = "report_date"       # a year or date column (or year = 2024)
+    lat = "lat_deg"              # points (detected for Kobo, ODK, GeoJSON and lat/lon names) ...
+    lon = "lon_deg"
+    area = "province"            # ... or an area code/name column
+    n = "respondents"            # sample size of an aggregate
+    unit = "percent"
+    [citizen.values]             # labels of the value column -> numbers ("" = no figure)
+    yes = 100
+    no = 0
+    unknown = ""
+    [citizen.dims]               # dimension -> column
+    SEX = "gender"
+
+Privacy (DESIGN.md): every column the mapping does not use is dropped before anything is stored,
+and the report names the personal identifiers among them (names, phone numbers, e-mails, ID
+numbers, ``username``, ``_submitted_by``, device ids, free-text comments). Mapping such a column
+as a figure, area or dimension is refused. Points of a ``people`` dataset keep their area only,
+never their coordinates; ``place`` points (water points, beaches) keep them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import settings, storage
+from ..schema import DIMENSION_NAMES
+from . import values as val
+from .mapping import Mapper, map_dimensions, norm
+from .official import INDICATOR_RE
+from .reading import Table, decode, read_bytes, read_table, sniff_kind
+from .report import Report
+
+log = logging.getLogger(__name__)
+
+FORMATS: dict[str, str] = {
+    "kobo": "KoboToolbox export (CSV or XLSX)",
+    "odk": "ODK Central export (CSV)",
+    "csv": "CSV or XLSX with a column mapping",
+    "geojson": "GeoJSON points",
+}
+NEAREST_TOLERANCE_DEG = 0.1  # ~11 km: generalised coastlines (Natural Earth) cut off real shore-side points
+MAX_GEOJSON_FEATURES = 2_000_000  # beyond this a GeoJSON file is better converted to GeoParquet first
+
+# Column headers that hold personal identifiers (DESIGN.md, Privacy defaults). Matched against the
+# header (lowercase, separators as "_") and its last group segment (Kobo "grp/name", ODK "grp-name").
+# A header with "name" in it names a person unless it names a place or an organisation.
+PLACE_WORDS = re.compile(r"(country|area|province|region|district|municipalit|city|town|village|barangay|community|site|"
+                         r"place|location|facility|school|clinic|hospital|station|water_?point|beach|project|org|"
+                         r"agency|partner|file|form|indicator|series|geo|admin|adm\d|state|county|ward|zone|settlement|"
+                         r"camp|river|lake|source|installer|company|unit|team|sector|species|product|item|crop)")
+PII_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(rx), why) for rx, why in (
+    (r"^(nombre|nom|prenom|apellidos?|jina|surname|fullname|firstname|lastname)$", "a person's name"),
+    (r"phone|mobile|msisdn|whatsapp|^tel$|telephone|cell_?no|cell_?number", "a phone number"),
+    (r"e_?mail", "an e-mail address"),
+    (r"national_?id|id_?(number|no|num|card)$|passport|^nin$|^ssn$|social_?security|voter_?id|philsys|"
+     r"birth_?cert|drivers?_?licen|tax_?id|^tin$", "an ID number"),
+    (r"^_?submitted_?by$|^submitter(_?id|_?name)?$|^username$|^user_?name$|^_?user$|^enumerator$|^interviewer$",
+     "who filled in the form (a person)"),
+    (r"device_?id|^imei$|subscriber_?id|sim_?serial", "a device identifier"),
+    (r"comment|remark|^notes?$|_notes?$|free_?text|other_?specify|_other$|^other$|describe|explain|"
+     r"^observations?$|feedback|^_tags$|story|testimon", "free text that may name people"),
+    (r"photo|image|picture|signature|audio|video|_attachments?$|_media", "a photo, recording or signature"),
+    (r"address|street|house_?(no|number)|postcode|zip_?code", "an address"),
+    (r"birth_?date|date_?of_?birth|^dob$", "a date of birth"),
+))
+RECORD_ID = re.compile(r"(^|_)id$|^_?uuid$|^_?index$|instanceid|^key$|^_?version|_xform_id|^_status$|^formhub|"
+                       r"_validation_status$|^meta_|^_parent|^_submission__|^reviewstate$|^attachments(present|expected)$|"
+                       r"^edits$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
+_PHONE = re.compile(r"\+?\d{9,15}")  # after spaces, hyphens and brackets are removed; dates keep 8 digits
+PII_VALUE_SHARE = 0.2  # a text column where a fifth of the cells are e-mails or phone numbers holds contacts
+
+LAT_NAMES = ("lat", "latitude", "lat_deg", "y_lat", "gps_latitude", "_geolocation_latitude")
+LON_NAMES = ("lon", "lng", "long", "longitude", "lon_deg", "x_lon", "gps_longitude", "_geolocation_longitude")
+PERIOD_NAMES = ("year", "period", "date", "_submission_time", "submissiondate", "submission_date", "today", "end",
+                "start", "survey_date", "date_of_survey")
+AREA_NAMES = ("area_code", "area", "geocode", "area_name")
+
+
+@dataclass
+class CitizenResult:
+    observations: pd.DataFrame
+    point_kind: str = "none"
+
+
+def normalise(header: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", norm(header)).strip("_")
+
+
+def pii_reason(header: str) -> str | None:
+    """Why a column header names personal data, or None."""
+    full = normalise(header)
+    last = normalise(re.split(r"[/\-:.]", str(header))[-1])
+    for part in (full, last):
+        if re.search(r"(^|_)names?($|_)", part) and not PLACE_WORDS.search(part):
+            return "a person's name"
+    for rx, why in PII_RULES:
+        if rx.search(full) or rx.search(last):
+            return why
+    return None
+
+
+def pii_in_values(values: pd.Series) -> str | None:
+    cells = values[values.astype(str).str.strip() != ""].astype(str).head(2000)
+    if cells.empty:
+        return None
+    if cells.str.match(_EMAIL).mean() >= PII_VALUE_SHARE:
+        return "its cells are e-mail addresses"
+    compact = cells.str.replace(r"[\s\-()]", "", regex=True)
+    phone = compact.str.fullmatch(_PHONE) & ~cells.str.contains(".", regex=False)
+    if phone.mean() >= PII_VALUE_SHARE:
+        return "its cells are phone numbers"
+    return None
+
+
+def detect_format(columns: list[str], path: Path) -> str:
+    h = {c.strip().lower() for c in columns}
+    if path.suffix.lower() in (".geojson", ".json"):
+        return "geojson"
+    if {"_submission_time"} & h or {"_uuid", "_index"} <= h or any(c.startswith("_") and c.endswith("_latitude") for c in h):
+        return "kobo"
+    if "submissiondate" in h or "meta-instanceid" in h or ({"key", "submitterid"} <= h):
+        return "odk"
+    return "csv"
+
+
+def read_geojson_points(path: Path, report: Report) -> Table | None:  # noqa: PLR0911
+    """Features of a GeoJSON file as a table (properties as text) with ``_lat``/``_lon`` columns."""
+    raw = read_bytes(path, report)
+    if raw is None:
+        return None
+    kind = sniff_kind(raw)
+    if kind != "text":
+        report.error("not a GeoJSON text file", code=kind)
+        return None
+    text = decode(raw, report)
+    if text is None:
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        report.error(f"not valid JSON: {e}", code="geojson")
+        return None
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
+        doc = {"type": "FeatureCollection", "features": [doc]}
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        report.error("not a GeoJSON FeatureCollection", code="geojson")
+        return None
+    feats = doc["features"]
+    if len(feats) > MAX_GEOJSON_FEATURES:
+        report.error(f"{len(feats)} features: convert the file to GeoParquet or CSV first", code="too_large")
+        return None
+    records, rows, lats, lons = [], [], [], []
+    for i, f in enumerate(feats, start=1):
+        if not isinstance(f, dict):
+            report.error("not a GeoJSON feature", row=i, code="geojson")
+            continue
+        geom = f.get("geometry") or {}
+        props = f.get("properties") or {}
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        gtype = geom.get("type") if isinstance(geom, dict) else None
+        if gtype == "MultiPoint" and isinstance(coords, list) and len(coords) == 1:
+            gtype, coords = "Point", coords[0]
+        if gtype != "Point" or not isinstance(coords, list) or len(coords) < 2:
+            report.error(f"not a point (geometry {gtype or 'missing'}): citizen GeoJSON holds points; areas are "
+                         "imported as boundaries", row=i, column="geometry", value=gtype, code="not_point")
+            continue
+        if not isinstance(props, dict):
+            props = {}
+        records.append({str(k): "" if v is None else (json.dumps(v) if isinstance(v, dict | list) else str(v))
+                        for k, v in props.items()})
+        rows.append(i)
+        lons.append(str(coords[0]))
+        lats.append(str(coords[1]))
+    report.rows_read = len(feats)
+    frame = pd.DataFrame(records, dtype=object).fillna("")
+    frame["_lat"] = lats
+    frame["_lon"] = lons
+    crs = doc.get("crs")
+    if isinstance(crs, dict):
+        name = str((crs.get("properties") or {}).get("name", ""))
+        if name and not re.search(r"(CRS84|EPSG::?4326)$", name):
+            frame.attrs["crs"] = name
+    return Table(frame=frame.reset_index(drop=True), rows=np.asarray(rows, dtype=np.int64), encoding=report.encoding)
+
+
+def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
+    by = {normalise(c): c for c in columns}
+    for n in names:
+        if normalise(n) in by:
+            return by[normalise(n)]
+    return None
+
+
+def _geo_columns(columns: list[str], fmt: str) -> tuple[str | None, str | None, str | None]:
+    """(lat, lon, combined) columns: Kobo ``_q_latitude``, ODK ``q-Latitude``, ``_geolocation``, generic names."""
+    lat = lon = None
+    for c in columns:
+        low = c.lower()
+        if low.startswith("_") and low.endswith("_latitude"):
+            twin = c[: -len("latitude")] + ("longitude" if c.endswith("latitude") else "Longitude")
+            cand = [x for x in columns if x.lower() == twin.lower()]
+            if cand:
+                return c, cand[0], None
+        if low.endswith("-latitude"):
+            cand = [x for x in columns if x.lower() == low[: -len("latitude")] + "longitude"]
+            if cand:
+                return c, cand[0], None
+    if "_lat" in columns and "_lon" in columns:
+        return "_lat", "_lon", None
+    lat, lon = _find(columns, LAT_NAMES), _find(columns, LON_NAMES)
+    if lat and lon:
+        return lat, lon, None
+    geo = _find(columns, ("_geolocation",))
+    return None, None, geo
+
+
+def _split_geolocation(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Kobo ``_geolocation`` (``[lat, lon]``) or a geopoint ``lat lon alt acc`` into two text arrays."""
+    parts = values.astype(str).str.strip("[]() ").str.replace(",", " ").str.split()
+    lat = parts.map(lambda p: p[0] if isinstance(p, list) and len(p) >= 2 else "").to_numpy(dtype=object)
+    lon = parts.map(lambda p: p[1] if isinstance(p, list) and len(p) >= 2 else "").to_numpy(dtype=object)
+    return lat, lon
+
+
+def assign_points(lat: np.ndarray, lon: np.ndarray, data_dir: Path, report: Report,
+                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Area code of the finest area holding each point (nearest country within a tolerance for shore
+    points); points outside every area are refused by row. Returns (codes, bad)."""
+    import geopandas as gpd
+
+    n = len(lat)
+    codes = np.full(n, "", dtype=object)
+    if n == 0:
+        return codes, np.zeros(0, dtype=bool)
+    pts = gpd.GeoDataFrame({"i": np.arange(n)}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    levels = sorted((int(p.stem.split("_")[1]) for p in storage.area_files(data_dir)), reverse=True)
+    if not levels:
+        report.error("the store has no areas: import boundaries first", code="no_areas")
+        return codes, np.ones(n, dtype=bool)
+    coarsest = None
+    for level in levels:
+        todo = codes == ""
+        if not todo.any():
+            break
+        areas = gpd.read_parquet(data_dir / "areas" / f"level_{level}.parquet")[["code", "geometry"]]
+        coarsest = areas
+        hit = gpd.sjoin(pts[todo], areas, how="inner", predicate="intersects")
+        hit = hit[~hit.index.duplicated(keep="first")]
+        codes[hit["i"].to_numpy()] = hit["code"].to_numpy(dtype=object)
+    todo = codes == ""
+    if todo.any() and coarsest is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # distances in degrees on purpose: a small tolerance, not a measure
+            near = gpd.sjoin_nearest(pts[todo], coarsest, how="inner", max_distance=NEAREST_TOLERANCE_DEG,
+                                     distance_col="dist")
+        near = near[~near.index.duplicated(keep="first")]
+        if len(near):
+            codes[near["i"].to_numpy()] = near["code"].to_numpy(dtype=object)
+            report.warn(f"{len(near)} point(s) just outside every area (shore or border, within "
+                        f"{NEAREST_TOLERANCE_DEG}°) assigned to the nearest area", row=int(rows[near['i'].iloc[0]]),
+                        code="point_nearest")
+    bad = codes == ""
+    for i in np.flatnonzero(bad):
+        report.error("point outside every area of the store (wrong coordinates, swapped latitude/longitude, or "
+                     "boundaries missing)", row=int(rows[i]), column="latitude/longitude",
+                     value=f"{lat[i]}, {lon[i]}", code="point_outside")
+    return codes, bad
+
+
+def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, Any], *, fmt: str | None = None,
+                  indicator: str | None = None, encoding: str | None = None, sheet: Any = None,
+                  source_name: str | None = None, roles: dict[str, Any] | None = None) -> CitizenResult | None:
+    """Read a citizen file, drop personal data, map columns, place points. Nothing is written."""
+    path = Path(path)
+    if fmt and fmt not in FORMATS:
+        report.error(f"unknown --format {fmt!r} for citizen data (known: {', '.join(FORMATS)})", code="format")
+        return None
+    if fmt == "geojson" or (fmt is None and path.suffix.lower() in (".geojson", ".json")):
+        table = read_geojson_points(path, report)
+    else:
+        table = read_table(path, report, encoding=encoding, sheet=sheet)
+        if table is not None:
+            report.rows_read = len(table.frame)
+    if table is None:
+        return None
+    cols = table.columns
+    report.format = fmt or detect_format(cols, path)
+    cfg: dict[str, Any] = dict(mapper.user.get("citizen") or {})
+    cfg.update(roles or {})
+    df, rows = table.frame, table.rows
+    n = len(df)
+
+    def column(role: str) -> str | None:
+        c = cfg.get(role)
+        if c is None:
+            return None
+        if c not in cols:
+            match = [x for x in cols if norm(x) == norm(c)]
+            if not match:
+                report.error(f"the mapping names column {c!r} for {role}, but the file has no such column "
+                             f"(columns: {', '.join(cols[:15])}{', …' if len(cols) > 15 else ''})", column=c, code="mapping")
+                return None
+            c = match[0]
+        return c
+
+    value_col = column("value")
+    if value_col is None and "value" not in cfg:
+        value_col = _find(cols, ("value",))
+        if value_col is None:
+            report.error("which column holds the figure? Map it: [citizen] value = \"COLUMN\" (or choose it on the "
+                         "Import page)", code="mapping")
+    period_col = column("period")
+    fixed_year = cfg.get("year")
+    if period_col is None and fixed_year is None and "period" not in cfg:
+        period_col = _find(cols, PERIOD_NAMES)
+        if period_col:
+            report.info(f"the period comes from column {period_col!r}")
+        else:
+            report.error("no period: map a year or date column ([citizen] period = \"COLUMN\") or give year = 2024",
+                         code="mapping")
+    lat_col, lon_col, geo_col = column("lat"), column("lon"), column("geopoint")
+    area_col = column("area")
+    if not (lat_col and lon_col) and not geo_col and area_col is None and "area" not in cfg:
+        lat_col, lon_col, geo_col = _geo_columns(cols, report.format)
+        if not (lat_col or geo_col):
+            area_col = _find(cols, AREA_NAMES)
+        if not (lat_col or geo_col or area_col):
+            report.error("no place: map an area code/name column ([citizen] area = \"COLUMN\") or the "
+                         "latitude/longitude columns (lat = ..., lon = ...)", code="mapping")
+    n_col = column("n")
+    ind_col = column("indicator_column")
+    code = indicator or cfg.get("indicator")
+    if code is None and ind_col is None:
+        ind_col = _find(cols, ("indicator",))
+        if ind_col is None:
+            report.error("which SDG indicator do the figures measure? Give --indicator or [citizen] indicator = "
+                         "\"6.1.1\"", code="indicator")
+    if code is not None and not INDICATOR_RE.match(str(code)):
+        report.error(f"{code!r} is not an SDG indicator code such as 6.1.1", value=code, code="indicator")
+    dims_cfg = {str(k).upper(): v for k, v in (cfg.get("dims") or {}).items()}
+    for d in dims_cfg:
+        if d not in DIMENSION_NAMES:
+            report.error(f"[citizen.dims] {d}: unknown dimension (known: {', '.join(DIMENSION_NAMES)})", code="mapping")
+    dim_cols = {}
+    for d, c in dims_cfg.items():
+        cc = column_for(c, cols)
+        if cc is None:
+            report.error(f"[citizen.dims] {d} = {c!r}: no such column", column=str(c), code="mapping")
+        else:
+            dim_cols[d] = cc
+    used = {c for c in (value_col, period_col, lat_col, lon_col, geo_col, area_col, n_col, ind_col) if c}
+    used |= set(dim_cols.values())
+
+    # automatic breakdown columns: a header naming a dimension whose labels all map
+    for c in cols:
+        if c in used or c.startswith("_"):
+            continue
+        role = mapper.column_role(c)
+        if role in DIMENSION_NAMES and role not in dim_cols and not pii_reason(c):
+            labels = [u for u in pd.unique(df[c].astype(str))]
+            if all(mapper.code(role, u)[0] is not None for u in labels):
+                dim_cols[role] = c
+                used.add(c)
+                report.info(f"column {c!r} read as dimension {role}")
+            elif sum(mapper.code(role, u)[0] is not None for u in labels) * 2 >= len(labels):
+                bad_lab = next(u for u in labels if mapper.code(role, u)[0] is None)
+                report.drop_column(c, f"not stored: looks like {role} but label {bad_lab!r} is not a {role} code; "
+                                      f"map it in [citizen.dims] with [labels.{role}] to use it")
+
+    # privacy: identifiers can never be a figure, a place or a breakdown; every unused column is dropped
+    for c in sorted(used):
+        why = pii_reason(c) if c not in (lat_col, lon_col, geo_col) else None
+        why = why or (pii_in_values(df[c]) if c not in (value_col, lat_col, lon_col, geo_col, n_col) else None)
+        if why:
+            report.error(f"column {c!r} holds personal data ({why}): it cannot be stored; map another column",
+                         column=c, code="personal_data")
+    pii_dropped = []
+    for c in cols:
+        if c in used:
+            continue
+        why = pii_reason(c) or pii_in_values(df[c])
+        if why:
+            report.drop_column(c, f"personal identifier ({why}): dropped before storing")
+            pii_dropped.append(c)
+        elif c not in report.dropped_columns:
+            report.drop_column(c, "record identifier: not stored" if RECORD_ID.search(normalise(c)) else
+                               "not used by the mapping: not stored")
+    if pii_dropped:
+        report.info(f"personal identifiers dropped before anything is stored: {', '.join(pii_dropped)}")
+    if report.has_file_errors:
+        return None
+
+    # figures
+    value_text = df[value_col].astype(str).to_numpy(dtype=object) if value_col else np.full(n, "", dtype=object)
+    recode = {norm(k): v for k, v in (cfg.get("values") or {}).items()}
+    if recode:
+        mapped = np.array([recode.get(norm(v), v) for v in value_text], dtype=object)
+        value_text = np.array(["" if v is None else str(v) for v in mapped], dtype=object)
+    vals = val.parse_values(value_text, rows, value_col or "value", report, decimal_comma=report.delimiter == ";")
+    if vals.bad.any():
+        report.info("a label of the figure column that is not a number can be given a figure in the mapping's "
+                    "[citizen.values] table (yes = 100, no = 0, unknown = \"\")")
+    if period_col:
+        years, bad_period = val.parse_periods(df[period_col].astype(str).to_numpy(dtype=object), rows, period_col, report)
+    else:
+        y = val.year_of(str(fixed_year)) if fixed_year is not None else None
+        if y is None:
+            report.error(f"year = {fixed_year!r} is not a year", value=fixed_year, code="bad_period")
+            return None
+        years, bad_period = np.full(n, y, dtype=np.int64), np.zeros(n, dtype=bool)
+    nn = np.full(n, np.nan)
+    bad_n = np.zeros(n, dtype=bool)
+    if n_col:
+        nn, bad_n = val.parse_optional_numbers(df[n_col].astype(str).to_numpy(dtype=object), rows, n_col, report,
+                                             integer=True)
+    ind = (np.full(n, str(code).lower(), dtype=object) if code else
+           df[ind_col].astype(str).str.strip().to_numpy(dtype=object) if ind_col else np.full(n, "", dtype=object))
+    bad_ind = np.array([not INDICATOR_RE.match(str(x)) for x in ind]) if ind_col else np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(bad_ind):
+        report.error("not an SDG indicator code such as 6.1.1", row=int(rows[i]), column=ind_col, value=ind[i],
+                     code="indicator")
+    known = set(storage.read_catalogue(mapper.data_dir, "indicators")["code"])
+    for c in sorted({str(x) for x in ind[~bad_ind]} - known - {""}):
+        report.warn(f"indicator {c} is not in the store's indicator catalogue: stored, but shown only once it is added",
+                    value=c, code="indicator_not_in_catalogue")
+
+    dims = map_dimensions(df.rename(columns={c: d for d, c in dim_cols.items()}), list(dim_cols), rows, mapper,
+                          report, strict=True) if dim_cols else None
+
+    # places
+    point_kind = meta.get("point_kind")
+    lat = lon = np.full(n, np.nan)
+    is_point = np.zeros(n, dtype=bool)
+    bad_place = np.zeros(n, dtype=bool)
+    area_codes = np.full(n, "", dtype=object)
+    if lat_col or geo_col:
+        if geo_col:
+            lat_t, lon_t = _split_geolocation(df[geo_col])
+            where = geo_col
+        else:
+            lat_t = df[lat_col].astype(str).to_numpy(dtype=object)
+            lon_t = df[lon_col].astype(str).to_numpy(dtype=object)
+            where = f"{lat_col}/{lon_col}"
+        lat, bad_lat = val.parse_optional_numbers(lat_t, rows, lat_col or geo_col, report)
+        lon, bad_lon = val.parse_optional_numbers(lon_t, rows, lon_col or geo_col, report)
+        crs = table.frame.attrs.get("crs")
+        if crs:
+            lat, lon = _to_wgs84(lat, lon, crs, report)
+        missing = ~np.isfinite(lat) | ~np.isfinite(lon)
+        out_of_range = ~missing & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+        null_island = ~missing & (lat == 0) & (lon == 0)
+        for mask, msg in ((missing & ~bad_lat & ~bad_lon, "no coordinates"),
+                          (out_of_range, "coordinates out of range (latitude -90..90, longitude -180..180)"),
+                          (null_island, "coordinates 0, 0 (a GPS that did not fix)")):
+            for i in np.flatnonzero(mask):
+                report.error(msg, row=int(rows[i]), column=where, value=f"{lat_t[i]}, {lon_t[i]}", code="coordinates")
+        bad_place = bad_lat | bad_lon | missing | out_of_range | null_island
+        ok = ~bad_place & ~vals.skipped & ~vals.bad
+        codes, outside = assign_points(lat[ok], lon[ok], mapper.data_dir, report, rows[ok])
+        area_codes[ok] = codes
+        bad_place[np.flatnonzero(ok)[outside]] = True
+        report.points_assigned = int((~outside).sum())
+        is_point[:] = True
+        if point_kind is None:
+            point_kind = "people"
+            report.warn("the metadata does not say whether the points are places or people: treated as people "
+                        "(coordinates not stored, only the area); set point_kind: place for water points, beaches...",
+                        code="point_kind")
+        if point_kind == "people":
+            lat = np.full(n, np.nan)
+            lon = np.full(n, np.nan)
+            report.info("people-type points: only the area of each point is stored, never its coordinates")
+        else:
+            report.info("place-type points: coordinates kept (places, not people)")
+    elif area_col:
+        by_code, by_name = mapper.area_lookup()
+        raw = df[area_col].astype(str).str.strip().to_numpy(dtype=object)
+        for u in pd.unique(raw):
+            mask = raw == u
+            hit = by_code.get(norm(u))
+            if hit is None:
+                names = by_name.get(norm(u), [])
+                hit = names[0] if len(names) == 1 else None
+                if len(names) > 1:
+                    for i in np.flatnonzero(mask):
+                        report.error(f"area name matches several areas ({', '.join(names)}): use codes or [areas] in "
+                                     "a mapping file", row=int(rows[i]), column=area_col, value=u, code="ambiguous_area")
+                    bad_place |= mask
+                    continue
+            if hit is None:
+                for i in np.flatnonzero(mask):
+                    report.error("unknown area (neither a code nor a name of this store's areas): map it in a "
+                                 "mapping file's [areas] table", row=int(rows[i]), column=area_col, value=u,
+                                 code="unknown_area")
+                bad_place |= mask
+                continue
+            area_codes[mask] = hit
+        point_kind = point_kind or "none"
+
+    # small cells: an aggregate of fewer than k respondents is suppressed (DESIGN.md)
+    k_min = int(meta.get("k_min") or settings.get("k_min"))
+    supp = vals.suppressed.copy()
+    small = np.isfinite(nn) & (nn < k_min) & ~is_point
+    if small.any():
+        supp |= small
+        report.info(f"{int(small.sum())} aggregate(s) of fewer than {k_min} respondents stored as suppressed "
+                    "(small cells)")
+
+    bad = vals.bad | bad_period | bad_n | bad_ind | bad_place | (dims.bad if dims is not None else False)
+    keep = ~vals.skipped & ~bad
+    report.rows_skipped = int((vals.skipped & ~bad).sum())
+    if report.rows_skipped:
+        report.info(f"{report.rows_skipped} row(s) without a figure (empty, 'n/a', or mapped to no figure) not stored")
+    unit = val.normalise_unit(str(cfg.get("unit", ""))) if cfg.get("unit") is not None else ""
+    obs = pd.DataFrame({
+        "indicator": ind, "series": "", "area_code": area_codes, "period": years.astype(np.int32),
+        "period_label": years.astype(str), "value": vals.value, "n": nn, "unit": unit,
+        "obs_status": vals.status, "suppressed": supp, "footnote": vals.footnote,
+        "lat": lat, "lon": lon, "is_point": is_point,
+    })
+    if dims is not None:
+        for c in dims.frame.columns:
+            obs[c] = dims.frame[c].to_numpy(dtype=object)
+    obs["_row"] = rows
+    meta["point_kind"] = point_kind or "none"
+    return CitizenResult(observations=obs[keep].reset_index(drop=True), point_kind=meta["point_kind"])
+
+
+def column_for(name: Any, columns: list[str]) -> str | None:
+    if name in columns:
+        return str(name)
+    match = [c for c in columns if norm(c) == norm(name)]
+    return match[0] if match else None
+
+
+def _to_wgs84(lat: np.ndarray, lon: np.ndarray, crs: str, report: Report) -> tuple[np.ndarray, np.ndarray]:
+    import geopandas as gpd
+    from pyproj.exceptions import CRSError
+
+    try:
+        s = gpd.GeoSeries.from_xy(lon, lat, crs=crs).to_crs(4326)
+    except (CRSError, ValueError) as e:
+        report.error(f"the file's legacy 'crs' member ({crs}) is not a known coordinate system: {e}", code="crs")
+        return np.full(len(lat), np.nan), np.full(len(lon), np.nan)
+    report.info(f"coordinates reprojected from {crs} to WGS84 (EPSG:4326)")
+    return s.y.to_numpy(), s.x.to_numpy()
+

@@ -1,0 +1,595 @@
+"""Official SDG files into the tidy schema: detection of the format, then one long shape.
+
+Formats (``--format`` forces one):
+
+``un_long``
+    UN SDG Global Database / SDG API CSV: ``Goal, Target, Indicator, SeriesCode, ...,
+    GeoAreaCode, GeoAreaName, TimePeriod, Value, Time_Detail, Source, FootNote, Nature, Units``,
+    then dimensions in square brackets (``[Sex]``, ``[Age]``, ...). Unknown columns are tolerated.
+``un_wide``
+    UN SDG data portal export: the same leading columns, unbracketed dimensions, one column per year.
+``open_sdg``
+    Open SDG CSV (national reporting platforms): ``Year``, breakdown columns (blank = total), optional
+    ``Units``, ``Series``, ``GeoCode``, ``Observation status``, then ``Value``. The indicator comes
+    from the file name (``indicator_1-1-1.csv``) or ``indicator=``; the country from ``GeoCode``,
+    ``area=``, or a country name in the file name.
+``sdmx``
+    SDMX-CSV with the SDG data structure's IDs (``REF_AREA``, ``TIME_PERIOD``, ``OBS_VALUE``, ``SEX``...).
+``canonical``
+    The project's own tidy CSV or Parquet (``indicator, area_code, period, value``, dimension columns).
+
+UN M49 numeric area codes become ISO 3166-1 alpha-3 through ``data_layers/tables/m49.csv``; other M49
+codes are regional aggregates (World, Sub-Saharan Africa...): kept apart, never areas on a map.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import storage
+from ..schema import DIMENSION_NAMES, TOTAL, dim_column
+from ..settings import PACKAGE_DIR
+from . import values as val
+from .mapping import Mapper, map_dimensions, norm, norm_header
+from .reading import Table, read_parquet_table, read_table
+from .report import Report
+
+FORMATS: dict[str, str] = {
+    "un_long": "UN SDG Global Database / API CSV (long, bracketed dimensions)",
+    "un_wide": "UN SDG data portal export (wide: one column per year)",
+    "open_sdg": "Open SDG CSV (national reporting platform)",
+    "sdmx": "SDMX-CSV (SDG data structure)",
+    "canonical": "GapLens tidy CSV or Parquet",
+}
+M49_FILE = PACKAGE_DIR / "tables" / "m49.csv"
+INDICATOR_RE = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}\.[0-9a-z]{1,2}(?:\.[0-9a-z]{1,3})*$", re.I)
+# Open SDG names files indicator_<goal>-<target>-<indicator>[-<national part>].csv
+_FILE_INDICATOR = re.compile(r"(?:^|[^0-9a-z])indicator[_\- ]?(\d{1,2})[-_.]([0-9a-z]{1,2})[-_.]([0-9a-z]{1,2})"
+                             r"((?:[-.](?:[a-z]|\d{1,2})(?=$|[^0-9a-z]))*)", re.I)
+
+# Columns with a known role, per format (compared with mapping.norm_header: case, brackets and _ ignored).
+UN_META = {
+    "goal": "goal", "target": "target", "indicator": "indicator", "seriescode": "series",
+    "seriesdescription": "series_description", "geoareacode": "area", "geoareaname": "area_name",
+    "timeperiod": "period", "value": "value", "time detail": "period_label", "timecoverage": None,
+    "upperbound": "upper", "lowerbound": "lower", "baseperiod": None, "source": "source",
+    "geoinfourl": None, "footnote": "footnote", "nature": "nature", "units": "unit",
+    "reporting type": "reporting_type", "observation status": "status", "unit multiplier": None,
+    "unit mult": None, "series": "series", "seriesid": None, "record id": None, "recordid": None,
+}
+OPEN_SDG_META = {
+    "year": "period", "value": "value", "units": "unit", "unit": "unit", "unit measure": "unit", "series": "series",
+    "geocode": "area", "geo code": "area", "observation status": "status", "obs status": "status",
+    "unit multiplier": None, "unit mult": None, "footnote": "footnote", "comment": "footnote",
+    "indicator": "indicator", "lower bound": "lower", "upper bound": "upper", "sample size": "n",
+}
+SDMX_META = {
+    "dataflow": None, "structure": None, "structure id": None, "structure name": None, "action": None,
+    "freq": None, "reporting type": "reporting_type", "series": "series", "indicator": "indicator",
+    "ref area": "area", "time period": "period", "obs value": "value", "upper bound": "upper",
+    "lower bound": "lower", "unit mult": None, "unit measure": "unit", "obs status": "status",
+    "nature": "nature", "base per": None, "source detail": "source", "comment obs": "footnote",
+    "time detail": "period_label", "geo info url": None, "geo info type": None, "comment ts": None,
+    "obs nature": "nature", "observation nature": "nature",
+}
+CANONICAL_META = {
+    "indicator": "indicator", "series": "series", "area code": "area", "period": "period",
+    "period label": "period_label", "other dims": "other_dims", "value": "value", "lower": "lower", "upper": "upper",
+    "n": "n", "unit": "unit", "obs status": "status", "suppressed": "suppressed", "source": "source",
+    "footnote": "footnote", "obs key": None, "dataset id": None, "source kind": None, "disagg dim": None,
+    "disagg code": None, "lat": None, "lon": None, "is point": None,
+}
+# UN "Nature" of data: E estimated, M modelled, G global monitoring data -> SDMX status E; others normal.
+NATURE_STATUS = {"e": "E", "m": "E", "g": "E", "na": "M"}
+SDMX_TOTAL_CODES = frozenset({"_t", "_z", "_x", "_u"})  # total, not applicable, unspecified: no breakdown
+YEAR_HEADER = re.compile(r"^(1[89]\d\d|20\d\d)(?:\.0)?$")
+
+
+@dataclass
+class Parsed:
+    """A file read into long raw text columns, before the common checks."""
+
+    long: pd.DataFrame                      # role columns (text) + breakdown columns
+    rows: np.ndarray                        # source row of each long row
+    value_columns: np.ndarray | None = None  # per row, the column the value came from (wide files)
+    dims: list[str] = field(default_factory=list)
+    known: dict[str, str] = field(default_factory=dict)  # role -> source column (for messages)
+
+
+@dataclass
+class OfficialResult:
+    observations: pd.DataFrame              # partial tidy frame (before tidy.finish), one row per stored figure
+    kept_apart: pd.DataFrame                # regional aggregates and other rows kept beside the dataset
+    rows_total: int = 0
+    indicators: list[str] = field(default_factory=list)
+
+
+def detect_format(columns: list[str], path: Path) -> str | None:  # noqa: PLR0911
+    """The official format a header belongs to, or None."""
+    h = {norm_header(c) for c in columns}
+    if path.suffix.lower() == ".parquet":
+        return "canonical"
+    if {"ref area", "obs value"} <= h or {"ref area", "time period"} <= h:
+        return "sdmx"
+    if {"indicator", "area code", "period", "value"} <= h:
+        return "canonical"
+    if {"seriescode", "geoareacode"} <= h or {"geoareacode", "timeperiod"} <= h:
+        if "timeperiod" in h and "value" in h:
+            return "un_long"
+        if any(YEAR_HEADER.match(str(c).strip()) for c in columns):
+            return "un_wide"
+        return "un_long"
+    if "year" in h and "value" in h:
+        return "open_sdg"
+    return None
+
+
+def indicator_from_name(name: str) -> str | None:
+    """``armenia_indicator_1-1-1.csv`` -> ``1.1.1`` (Open SDG names files after their indicator)."""
+    m = _FILE_INDICATOR.search(Path(name).stem)
+    if not m:
+        return None
+    tail = [p for p in re.split(r"[-.]", m.group(4) or "") if p]
+    code = ".".join([m.group(1), m.group(2), m.group(3), *tail]).lower()
+    return code if INDICATOR_RE.match(code) else None
+
+
+def load_m49() -> dict[str, str]:
+    df = pd.read_csv(M49_FILE, dtype=str, keep_default_na=False)
+    return {str(int(c)): iso for c, iso in zip(df["m49"], df["iso3"], strict=False)}
+
+
+def _split_columns(table: Table, meta: dict[str, str | None], report: Report,
+                   *, bracketed_dims: bool = False, years: bool = False) -> tuple[dict[str, str], list[str], list[str]]:
+    """``role -> column``, breakdown columns, year columns; unknown extra columns are reported."""
+    roles: dict[str, str] = {}
+    dims: list[str] = []
+    year_cols: list[str] = []
+    for c in table.columns:
+        key = norm_header(c)
+        if years and YEAR_HEADER.match(c.strip()):
+            year_cols.append(c)
+            continue
+        if key in meta:
+            role = meta[key]
+            if role is None:
+                report.drop_column(c, "not needed by GapLens (metadata of the source)")
+            elif role in roles:
+                report.drop_column(c, f"a second {role} column; {roles[role]!r} was used")
+            else:
+                roles[role] = c
+            continue
+        if bracketed_dims and not c.strip().startswith("["):
+            report.drop_column(c, "unknown column (tolerated; not a [bracketed] dimension)")
+            continue
+        dims.append(c)
+    return roles, dims, year_cols
+
+
+def _col(df: pd.DataFrame, roles: dict[str, str], role: str, default: str = "") -> np.ndarray:
+    c = roles.get(role)
+    if c is None:
+        return np.full(len(df), default, dtype=object)
+    return df[c].astype(str).str.strip().to_numpy(dtype=object)
+
+
+def _long_from(table: Table, roles: dict[str, str], dims: list[str]) -> Parsed:
+    df = table.frame
+    out = pd.DataFrame({role: _col(df, roles, role) for role in (
+        "indicator", "series", "area", "area_name", "period", "period_label", "value", "lower", "upper", "n",
+        "unit", "status", "nature", "source", "footnote", "reporting_type", "other_dims", "suppressed")})
+    for d in dims:
+        out[d] = df[d].astype(str).to_numpy(dtype=object)
+    return Parsed(long=out, rows=table.rows, dims=dims, known=roles)
+
+
+def _wide_to_long(table: Table, roles: dict[str, str], dims: list[str], year_cols: list[str]) -> Parsed:
+    df = table.frame
+    base = _long_from(table, roles, dims)
+    parts, rows, vcols = [], [], []
+    for yc in year_cols:
+        cells = df[yc].astype(str).str.strip().to_numpy(dtype=object)
+        keep = cells != ""
+        if not keep.any():
+            continue
+        part = base.long.loc[keep].copy()
+        part["value"] = cells[keep]
+        year = YEAR_HEADER.match(yc.strip()).group(1)
+        part["period"] = year
+        parts.append(part)
+        rows.append(table.rows[keep])
+        vcols.append(np.full(int(keep.sum()), yc, dtype=object))
+    if not parts:
+        empty = base.long.iloc[0:0]
+        return Parsed(long=empty, rows=np.zeros(0, dtype=np.int64), value_columns=np.zeros(0, dtype=object),
+                      dims=dims, known=roles)
+    return Parsed(long=pd.concat(parts, ignore_index=True), rows=np.concatenate(rows),
+                  value_columns=np.concatenate(vcols), dims=dims, known=roles)
+
+
+def _sdmx_codes(df: pd.DataFrame, columns: list[str]) -> None:
+    """SDMX-CSV written with labels (``F: Female``): keep the code before the colon."""
+    for c in columns:
+        s = df[c].astype(str)
+        if s.str.contains(": ", regex=False).any():
+            df[c] = s.str.split(": ", n=1).str[0]
+
+
+def parse_file(path: Path, report: Report, *, fmt: str | None, encoding: str | None, sheet: Any = None) -> Parsed | None:  # noqa: PLR0911
+    """Read and detect; return the long raw shape (or None with the reasons in ``report``)."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        df = read_parquet_table(path, report)
+        if df is None:
+            return None
+        for c in df.columns:
+            df[c] = df[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+        table = Table(frame=df.astype(object), rows=np.arange(2, len(df) + 2, dtype=np.int64))
+    else:
+        table = read_table(path, report, encoding=encoding, sheet=sheet)
+        if table is None:
+            return None
+    if fmt and fmt not in FORMATS:
+        report.error(f"unknown --format {fmt!r} for official data (known: {', '.join(FORMATS)})", code="format")
+        return None
+    detected = detect_format(table.columns, path)
+    fmt = fmt or detected
+    if fmt is None:
+        report.error("not a known official format: expected an Open SDG CSV (Year, ..., Value), a UN SDG "
+                     "download (SeriesCode, GeoAreaCode, TimePeriod, Value or year columns), SDMX-CSV "
+                     "(REF_AREA, TIME_PERIOD, OBS_VALUE) or GapLens tidy CSV (indicator, area_code, period, value); "
+                     f"the header is: {', '.join(table.columns[:12])}", row=1, code="format")
+        return None
+    if detected and fmt != detected:
+        report.info(f"format forced to {fmt} (the header looks like {detected})")
+    report.format = fmt
+    if fmt == "un_long":
+        roles, dims, _ = _split_columns(table, UN_META, report, bracketed_dims=True)
+        parsed = _long_from(table, roles, dims)
+    elif fmt == "un_wide":
+        roles, dims, years = _split_columns(table, UN_META, report, years=True)
+        if not years:
+            report.error("a UN wide export needs one column per year (2000, 2001, ...): none found", row=1, code="format")
+            return None
+        parsed = _wide_to_long(table, roles, dims, years)
+    elif fmt == "open_sdg":
+        roles, dims, _ = _split_columns(table, OPEN_SDG_META, report)
+        parsed = _long_from(table, roles, dims)
+    elif fmt == "sdmx":
+        _sdmx_codes(table.frame, list(table.columns))
+        table.frame.columns = [c.split(": ", 1)[0] if ": " in c else c for c in table.columns]
+        roles, dims, _ = _split_columns(table, SDMX_META, report)
+        parsed = _long_from(table, roles, dims)
+    else:
+        roles, dims, _ = _split_columns(table, CANONICAL_META, report)
+        parsed = _long_from(table, roles, dims)
+    need = ["period"] if fmt == "un_wide" else ["period", "value"]
+    missing = [r for r in need if r not in roles and not (fmt == "un_wide" and r == "period")]
+    if missing:
+        report.error(f"no {' and no '.join(missing)} column for the {fmt} format", row=1, code="format")
+        return None
+    report.rows_read = len(table.frame)
+    return parsed
+
+
+def resolve_indicator(parsed: Parsed, report: Report, mapper: Mapper, *, fmt: str, indicator: str | None,  # noqa: PLR0911
+                      source_name: str, catalogue: pd.DataFrame) -> np.ndarray | None:
+    """Indicator code per row: explicit option, the file's column, the series, or the file name."""
+    n = len(parsed.long)
+    col = parsed.long["indicator"].to_numpy(dtype=object)
+    if indicator:
+        if not INDICATOR_RE.match(indicator):
+            report.error(f"indicator {indicator!r} is not an SDG indicator code such as 1.2.1 or 1.2.1.a", code="indicator")
+            return None
+        return np.full(n, indicator.lower(), dtype=object)
+    if (col != "").any():
+        cleaned = pd.Series(col).str.strip("[]'\" ").str.split(",").str[0].str.strip().to_numpy(dtype=object)
+        if (cleaned != col).any():
+            report.info("indicator cells listing several indicators: the first one is used")
+        return cleaned
+    series = parsed.long["series"].to_numpy(dtype=object)
+    if (series != "").any():
+        by_series = {s.casefold(): c for s, c in zip(catalogue["series"], catalogue["code"], strict=False) if s}
+        out = np.array([by_series.get(str(s).casefold(), "") for s in series], dtype=object)
+        unknown = sorted({s for s, o in zip(series, out, strict=False) if not o and s})
+        for s in unknown:
+            report.error(f"series {s!r} is not in the indicator catalogue: say which indicator it measures "
+                         "(--indicator CODE)", column=parsed.known.get("series"), value=s, code="indicator")
+        if unknown:
+            return None
+        return out
+    code = indicator_from_name(source_name)
+    if code:
+        report.info(f"indicator {code} taken from the file name")
+        return np.full(n, code, dtype=object)
+    report.error("cannot tell which indicator this file is about: name the file after it "
+                 "(indicator_1-2-1.csv, as Open SDG does) or give --indicator CODE", code="indicator")
+    return None
+
+
+def resolve_areas(raw: np.ndarray, names: np.ndarray, rows: np.ndarray, column: str | None, report: Report,
+                  mapper: Mapper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area codes of the store; regional aggregates flagged apart; unknown areas refused by row.
+
+    Returns (code per row, aggregate mask, bad mask).
+    """
+    n = len(raw)
+    codes = np.full(n, "", dtype=object)
+    aggregate = np.zeros(n, dtype=bool)
+    bad = np.zeros(n, dtype=bool)
+    by_code, by_name = mapper.area_lookup()
+    user = {norm(k): str(v) for k, v in (mapper.user.get("areas") or {}).items()}
+    m49 = load_m49()
+    for u in pd.unique(raw):
+        mask = raw == u
+        label = str(u).strip()
+        key = norm(label)
+        hit = user.get(key) or by_code.get(key)
+        how = ""
+        if hit is None and re.fullmatch(r"\d{1,3}", label):
+            iso = m49.get(str(int(label)))
+            if iso is None:
+                aggregate |= mask
+                continue
+            hit = by_code.get(norm(iso))
+            how = f"M49 {label} = {iso}"
+            if hit is None:
+                for i in np.flatnonzero(mask):
+                    report.error(f"country {iso} (M49 {label}) has no boundary in this store: import its boundaries "
+                                 "first (import boundaries)", row=int(rows[i]), column=column, value=u, code="unknown_area")
+                bad |= mask
+                continue
+        if hit is None and key in by_name:
+            found = by_name[key]
+            if len(found) == 1:
+                hit, how = found[0], "by name"
+            else:
+                for i in np.flatnonzero(mask):
+                    report.error(f"area name matches several areas ({', '.join(found)}): use a code or a mapping "
+                                 "file's [areas] table", row=int(rows[i]), column=column, value=u, code="ambiguous_area")
+                bad |= mask
+                continue
+        if hit is None:
+            name = str(names[mask][0]) if names is not None and len(names) else ""
+            extra = f" ({name})" if name and name != label else ""
+            for i in np.flatnonzero(mask):
+                report.error(f"unknown area code{extra}: not an area of this store, an ISO 3166 code or an M49 code; "
+                             "map it in a mapping file's [areas] table", row=int(rows[i]), column=column, value=u,
+                             code="unknown_area")
+            bad |= mask
+            continue
+        if how == "by name":
+            report.info(f"area {label!r} matched by name to {hit}")
+        codes[mask] = hit
+    if aggregate.any():
+        labels = sorted({f"{r} {nm}".strip() for r, nm in zip(raw[aggregate], names[aggregate], strict=False)})
+        report.info(f"{int(aggregate.sum())} rows about regional aggregates ({'; '.join(labels[:5])}"
+                    f"{'; …' if len(labels) > 5 else ''}) kept apart: stored beside the dataset, never drawn as areas")
+    return codes, aggregate, bad
+
+
+def guess_area_from_name(source_name: str, mapper: Mapper, report: Report) -> str | None:
+    """A country named in the file name (``armenia_indicator_1-1-1.csv`` -> ARM), if exactly one matches."""
+    a = mapper.areas()
+    countries = a[a["level"] == 0]
+    names = {norm(nm): c for c, nm in zip(countries["code"], countries["name"], strict=False)}
+    stem = norm(Path(source_name).stem)
+    tokens = [t for t in re.split(r"[^a-z]+", stem) if len(t) > 2]
+    found = {names[t] for t in tokens if t in names}
+    for size in (2, 3):  # multi-word names: "sri lanka", "south sudan", "united kingdom"
+        for i in range(len(tokens) - size + 1):
+            phrase = " ".join(tokens[i:i + size])
+            if phrase in names:
+                found.add(names[phrase])
+    if len(found) == 1:
+        code = found.pop()
+        report.warn(f"no GeoCode column and no --area: the country was taken from the file name ({code}); "
+                    "give --area CODE to be explicit", code="area_from_name")
+        return code
+    return None
+
+
+def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | None = None, indicator: str | None = None,
+                   area: str | None = None, encoding: str | None = None, sheet: Any = None,
+                   source_name: str | None = None) -> OfficialResult | None:
+    """Read, detect, map and check an official file. Row problems are in ``report``; nothing is written."""
+    source_name = source_name or Path(path).name
+    parsed = parse_file(path, report, fmt=fmt, encoding=encoding, sheet=sheet)
+    if parsed is None:
+        return None
+    fmt = report.format
+    long = parsed.long
+    rows = parsed.rows
+    n = len(long)
+    catalogue = storage.read_catalogue(mapper.data_dir, "indicators")
+    value_col = parsed.known.get("value", "value")
+    value_cols = parsed.value_columns if parsed.value_columns is not None else np.full(n, value_col, dtype=object)
+
+    # values first: a file with no figure at all is "no data", whatever else it lacks
+    status_raw = long["status"].to_numpy(dtype=object)
+    status = val.parse_status(status_raw, rows, parsed.known.get("status", "status"), report) if (status_raw != "").any() \
+        else np.full(n, "A", dtype=object)
+    nature = long["nature"].astype(str).str.casefold().map(NATURE_STATUS).fillna("").to_numpy(dtype=object)
+    status = np.where((status == "A") & (nature != ""), nature, status)
+    vals = val.parse_values(long["value"].to_numpy(dtype=object), rows, value_cols if fmt == "un_wide" else value_col,
+                          report, status=status, status_column=parsed.known.get("status", ""),
+                          decimal_comma=report.delimiter == ";")
+    ind = resolve_indicator(parsed, report, mapper, fmt=fmt, indicator=indicator, source_name=source_name,
+                            catalogue=catalogue)
+    has_figure = ~vals.skipped & ~vals.bad
+    if n == 0 or not has_figure.any():
+        report.rows_skipped = int(vals.skipped.sum())
+        return OfficialResult(observations=long.iloc[0:0], kept_apart=long.iloc[0:0], rows_total=n)
+
+    years, bad_period = val.parse_periods(long["period"].to_numpy(dtype=object), rows,
+                                        parsed.known.get("period", "period"), report)
+    label = long["period_label"].to_numpy(dtype=object)
+    label = np.where(label == "", long["period"].to_numpy(dtype=object), label)
+
+    # areas: a column, else the explicit option, else the file name (Open SDG national files)
+    area_raw = long["area"].to_numpy(dtype=object)
+    area_col = parsed.known.get("area")
+    names = long["area_name"].to_numpy(dtype=object)
+    if area_col is None or not (area_raw != "").any():
+        code = area or guess_area_from_name(source_name, mapper, report)
+        if code is None:
+            report.error("which country or area is this file about? The file has no area column: give --area CODE "
+                         "(an area code of the store, e.g. PHL)", code="area")
+            area_codes, aggregate, bad_area = (np.full(n, "", dtype=object), np.zeros(n, dtype=bool),
+                                               np.ones(n, dtype=bool))
+        else:
+            probe = Report(file=report.file, kind=report.kind, cap=1)
+            hit, agg, wrong = resolve_areas(np.array([code], dtype=object), np.array([""], dtype=object),
+                                            np.array([0]), "--area", probe, mapper)
+            if wrong[0] or agg[0]:
+                report.error(f"--area {code!r} is not an area of this store", value=code, code="area")
+            area_codes = np.full(n, hit[0], dtype=object)
+            aggregate, bad_area = np.zeros(n, dtype=bool), np.full(n, bool(wrong[0] or agg[0]))
+        area_raw = np.full(n, code or "", dtype=object)
+    else:
+        if area:
+            area_raw = np.where(area_raw == "", area, area_raw)
+        area_codes, aggregate, bad_area = resolve_areas(area_raw, names, rows, area_col, report, mapper)
+
+    # breakdowns
+    if fmt == "sdmx":
+        for d in parsed.dims:
+            s = long[d].astype(str)
+            long[d] = np.where(s.str.strip().str.casefold().isin(SDMX_TOTAL_CODES), "", s)
+    dims = map_dimensions(long, parsed.dims, rows, mapper, report, strict=True)
+    if fmt == "canonical" and (long["other_dims"] != "").any():
+        extra = long["other_dims"].to_numpy(dtype=object)
+        merged = [";".join(sorted(p for p in f"{a};{b}".split(";") if p)) for a, b in zip(dims.frame["other_dims"], extra,
+                                                                                         strict=False)]
+        dims.frame["other_dims"] = merged
+
+    lower, bad_lo = val.parse_optional_numbers(long["lower"].to_numpy(dtype=object), rows, parsed.known.get("lower", "lower"), report)
+    upper, bad_up = val.parse_optional_numbers(long["upper"].to_numpy(dtype=object), rows, parsed.known.get("upper", "upper"), report)
+    nn, bad_n = val.parse_optional_numbers(long["n"].to_numpy(dtype=object), rows, parsed.known.get("n", "n"), report, integer=True)
+    crossed = np.isfinite(lower) & np.isfinite(upper) & (lower > upper)
+    for i in np.flatnonzero(crossed):
+        report.error("lower bound above upper bound", row=int(rows[i]), column=parsed.known.get("lower", "lower"),
+                     value=f"{lower[i]} > {upper[i]}", code="bounds")
+    supp = vals.suppressed.copy()
+    if fmt == "canonical":
+        flag = long["suppressed"].astype(str).str.strip().str.casefold().isin(["true", "1", "yes"]).to_numpy()
+        supp |= flag & ~vals.bad
+
+    bad = vals.bad | bad_period | bad_area | dims.bad | bad_lo | bad_up | bad_n | crossed
+    if ind is None:
+        ind = np.full(n, "", dtype=object)
+    else:
+        wrong = np.array([not INDICATOR_RE.match(str(c)) for c in ind])
+        for i in np.flatnonzero(wrong):
+            report.error("not an SDG indicator code such as 1.2.1", row=int(rows[i]),
+                         column=parsed.known.get("indicator", "indicator"), value=ind[i], code="indicator")
+        bad |= wrong
+        known = set(catalogue["code"])
+        for code in sorted({str(c) for c in ind[~wrong]} - known):
+            report.warn(f"indicator {code} is not in the store's indicator catalogue: its figures are stored but "
+                        "the pages show them only once the indicator is added (import framework, or indicators.csv)",
+                        column=parsed.known.get("indicator"), value=code, code="indicator_not_in_catalogue")
+
+    unit = np.array([val.normalise_unit(u) for u in long["unit"].to_numpy(dtype=object)], dtype=object)
+    foot = long["footnote"].to_numpy(dtype=object)
+    foot = np.array([("; ".join(x for x in (a, b) if x)) for a, b in zip(foot, vals.footnote, strict=False)], dtype=object)
+    obs = pd.DataFrame({
+        "indicator": ind, "series": long["series"].to_numpy(dtype=object), "area_code": area_codes,
+        "period": years.astype(np.int32), "period_label": label,
+        "value": vals.value, "lower": lower, "upper": upper, "n": nn,
+        "unit": unit, "obs_status": vals.status, "suppressed": supp,
+        "source": long["source"].to_numpy(dtype=object), "footnote": foot,
+    })
+    for c in dims.frame.columns:
+        obs[c] = dims.frame[c].to_numpy(dtype=object)
+    obs["_row"] = rows
+    obs["_value_raw"] = long["value"].to_numpy(dtype=object)
+    obs["_reporting_type"] = long["reporting_type"].to_numpy(dtype=object)
+    obs["_area_raw"] = area_raw
+    obs["_area_name"] = names
+
+    keep = ~vals.skipped
+    report.rows_skipped = int((vals.skipped & ~bad).sum())
+    if report.rows_skipped:
+        report.info(f"{report.rows_skipped} row(s) without a figure ('..', 'n/a', empty) are not observations: "
+                    "not stored")
+    obs = obs[keep]
+    bad = bad[keep]
+    aggregate = aggregate[keep]
+    obs.loc[aggregate, "area_code"] = "M49:" + obs.loc[aggregate, "_area_raw"].astype(str)
+    dup_bad, copies = _duplicates(obs, report, parsed, skip=bad)
+    bad |= dup_bad
+    report.rows_skipped += int(copies.sum())
+    apart = obs[aggregate & ~bad & ~copies].copy()
+    apart["reason"] = "regional aggregate (M49 region, not an area of the map)"
+    rt = obs["_reporting_type"].astype(str).str.upper().to_numpy()
+    national = _national_where_global(obs, rt) & ~bad & ~aggregate & ~copies
+    if national.any():
+        nat = obs[national].copy()
+        nat["reason"] = "national estimate (Reporting Type N) where the global series (G) has the same figure's key"
+        apart = pd.concat([apart, nat], ignore_index=True)
+        report.info(f"{int(national.sum())} national estimates (Reporting Type N) set aside where the global series "
+                    "(G) has the same figure: kept apart beside the dataset")
+    stored = obs[~bad & ~aggregate & ~national & ~copies].copy()
+    report.rows_kept_apart = len(apart)
+    return OfficialResult(observations=stored, kept_apart=apart, rows_total=n,
+                          indicators=sorted(set(stored["indicator"])))
+
+
+KEY = ["indicator", "series", "area_code", "period_label", "unit", "other_dims", "_reporting_type",
+       *[dim_column(d) for d in DIMENSION_NAMES]]
+
+
+def _duplicates(obs: pd.DataFrame, report: Report, parsed: Parsed, *, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with the same key: (refused, exact copies). Copies are stored once; different figures are both refused.
+
+    Rows in ``skip`` (already refused) take no part: an unmapped label must not look like a duplicate total.
+    """
+    bad = np.zeros(len(obs), dtype=bool)
+    copy = np.zeros(len(obs), dtype=bool)
+    if obs.empty:
+        return bad, copy
+    dup_any = obs.duplicated(subset=KEY, keep=False).to_numpy() & ~skip
+    if dup_any.any():
+        dup_any &= obs[~skip].duplicated(subset=KEY, keep=False).reindex(obs.index, fill_value=False).to_numpy()
+    if not dup_any.any():
+        return bad, copy
+    value_col = parsed.known.get("value", "value")
+    positions = np.flatnonzero(dup_any)
+    sub = obs.iloc[positions]
+    for idx in sub.groupby(KEY, sort=False, dropna=False).indices.values():
+        pos = positions[idx]
+        figures = obs.iloc[pos][["value", "suppressed"]].astype(str).drop_duplicates()
+        if len(figures) == 1:
+            copy[pos[1:]] = True
+            continue
+        rows = [int(r) for r in obs["_row"].iloc[pos]]
+        for i, r in zip(pos, rows, strict=False):
+            others = ", ".join(str(x) for x in rows if x != r)
+            report.error(f"two figures for the same indicator, area, period and breakdown (also row {others}): "
+                         "which one is right? Correct the label or remove one", row=r, column=value_col,
+                         value=obs["_value_raw"].iloc[i], code="duplicate")
+            bad[i] = True
+    if copy.any():
+        report.info(f"{int(copy.sum())} exact duplicate row(s) stored once")
+    return bad, copy
+
+
+def _national_where_global(obs: pd.DataFrame, rt: np.ndarray) -> np.ndarray:
+    if not (rt == "N").any() or not (rt == "G").any():
+        return np.zeros(len(obs), dtype=bool)
+    key = [k for k in KEY if k != "_reporting_type"]
+    g = obs[rt == "G"][key].astype(str).agg("|".join, axis=1)
+    allk = obs[key].astype(str).agg("|".join, axis=1)
+    return (rt == "N") & allk.isin(set(g)).to_numpy()
+
+
+def total_mask(obs: pd.DataFrame) -> np.ndarray:
+    cols = [dim_column(d) for d in DIMENSION_NAMES]
+    return (obs[cols] == TOTAL).all(axis=1).to_numpy() & (obs["other_dims"] == "").to_numpy()

@@ -1,0 +1,798 @@
+"""Shared UI of the GapLens pages: the view kept in the URL, the filter sidebar, charts with their
+data table and downloads, notices, empty states, presentation mode and the error boundary.
+
+Pages render, they do not compute: they read the :class:`~data_layers.views.View` this module
+keeps in sync with the URL, ask :mod:`data_layers.cache` for data and figures, and draw them
+with the helpers below. Every string a person reads goes through :func:`data_layers.i18n.t`.
+
+How the view and the URL stay in sync (:func:`sync_view`): the canonical view lives in the
+session. A run whose query parameters differ from the ones this session last wrote was started
+from outside (a shared link, a deep link from another page, the first visit): the parameters
+are validated by :meth:`View.from_params` and win. Otherwise the session's view wins (the user
+moved a widget, or Streamlit's own navigation dropped the parameters) and is written back to the
+URL, so the address bar always reproduces what is on screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from data_layers import cache, i18n, views
+from data_layers import palette as pal
+from data_layers.i18n import t
+from data_layers.views import View
+
+log = logging.getLogger("gaplens.pages")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageDef:
+    """One page of the dashboard: URL slug, script, title key, icon (bundled Material Symbols)."""
+
+    slug: str
+    path: str
+    title_key: str
+    icon: str
+
+    @property
+    def exists(self) -> bool:
+        return (ROOT / self.path).is_file()
+
+
+PAGES: tuple[PageDef, ...] = (
+    PageDef("overview", "pages/overview.py", "ui.nav.overview", ":material/dashboard:"),
+    PageDef("gap_map", "pages/gap_map.py", "ui.nav.gap_map", ":material/map:"),
+    PageDef("coverage_matrix", "pages/coverage_matrix.py", "ui.nav.coverage_matrix", ":material/grid_on:"),
+    PageDef("area_profile", "pages/area_profile.py", "ui.nav.area_profile", ":material/location_on:"),
+    PageDef("citizen_data", "pages/citizen_data.py", "ui.nav.citizen_data", ":material/diversity_3:"),
+    PageDef("about", "pages/about.py", "ui.nav.about", ":material/info:"),
+    PageDef("import_data", "pages/import_data.py", "ui.nav.import_data", ":material/upload_file:"),
+)
+PAGE_BY_SLUG: dict[str, PageDef] = {p.slug: p for p in PAGES}
+DEFAULT_PAGE = "overview"
+DEFAULT_STORY: tuple[str, ...] = ("overview", "gap_map", "coverage_matrix", "area_profile", "citizen_data")
+"""The meeting a CSO walks through by default: the big picture, where, what, one place, who speaks."""
+
+# session-state keys (prefixed so that they never clash with a widget key)
+_VIEW = "gl.view"
+_SYNCED = "gl.synced"
+_NOTICES = "gl.notices"
+_PENDING_STORY = "gl.story_draft"
+
+MISSING = "—"
+"""How a missing value is written in tables (an empty cell in CSV downloads)."""
+
+WINDOW_MAX = 15  # the slider's top: beyond 15 years "current" stops meaning anything for policy
+CHART_KEYS_SEEN = "gl.chart_keys"
+
+
+def page_def(slug: str) -> PageDef:
+    """The page of a slug (``gap-map`` and ``gap_map`` both work), else the overview."""
+    return PAGE_BY_SLUG.get(slug.replace("-", "_"), PAGE_BY_SLUG[DEFAULT_PAGE])
+
+
+def available_pages() -> list[PageDef]:
+    """The pages whose script exists (the import page arrives with its own helper)."""
+    return [p for p in PAGES if p.exists]
+
+
+# --- the view --------------------------------------------------------------------------------
+
+def store() -> Any:
+    """The shared store (one DuckDB for every session)."""
+    return cache.get_store()
+
+
+def view() -> View:
+    """The current view (filters and switches) of this session."""
+    v = st.session_state.get(_VIEW)
+    return v if isinstance(v, View) else View()
+
+
+def lang() -> str:
+    return view().lang
+
+
+def sync_view(gs: Any) -> tuple[View, list[str]]:
+    """Reconcile the session's view with the URL (see the module docstring); returns the view
+    and the notices about refused URL values (shown once, on the run that read them)."""
+    ss = st.session_state
+    qp = {k: st.query_params.get_all(k)[-1] for k in st.query_params}
+    fresh = _VIEW not in ss
+    notices: list[str] = []
+    if fresh or (qp and qp != ss.get(_SYNCED)):
+        params = dict(qp)
+        if fresh and "lang" not in params:
+            browser = i18n.normalise_lang(_browser_locale())
+            if browser != i18n.DEFAULT_LANG:
+                params["lang"] = browser
+        v, notices = View.from_params(params, store=gs)
+    else:
+        v = ss[_VIEW]
+    ss[_VIEW] = v
+    out = v.to_params()
+    if qp != out:
+        st.query_params.from_dict(out)
+    ss[_SYNCED] = out
+    ss[_NOTICES] = notices
+    return v, notices
+
+
+def _browser_locale() -> str | None:
+    try:
+        return st.context.locale
+    except (AttributeError, RuntimeError):  # older runtimes and bare script runs have no context
+        return None
+
+
+def set_view(new: View) -> None:
+    """Replace the session's view after validating it like a URL (a widget cannot smuggle in a
+    value the URL would refuse)."""
+    v, _ = View.from_params(new.to_params(), store=store())
+    st.session_state[_VIEW] = v
+
+
+def update(**changes: Any) -> None:
+    set_view(view().replace(**changes))
+
+
+ALL = "all"
+"""Widget option meaning "no filter" (a selectbox shows None as an empty placeholder)."""
+
+
+def _from_widget(value: Any) -> Any:
+    return None if value == ALL else value
+
+
+def _bound(field: str, key: str) -> None:
+    """Widget callback: copy a widget's value into the view."""
+    changes: dict[str, Any] = {field: _from_widget(st.session_state.get(key))}
+    current = view()
+    if field == "goal":
+        # keep the indicator inside the chosen goal: first indicator of the goal otherwise
+        cat = views.catalogue(store())["indicators"]
+        goal = changes["goal"]
+        if goal is not None and current.indicator and cat.get(current.indicator) != goal:
+            changes["indicator"] = next((c for c, g in cat.items() if g == goal), None)
+    set_view(current.replace(**changes))
+
+
+def widget_state(field: str, key: str, value: Any) -> dict[str, Any]:
+    """Keyword arguments binding a widget to a view field: its state is set from the view before
+    it is drawn (``None`` becomes :data:`ALL`), and its callback writes back (so the URL and every
+    page agree)."""
+    st.session_state[key] = ALL if value is None else value
+    return {"key": key, "on_change": _bound, "args": (field, key)}
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+def goal_label(goal: int | str | None, lng: str) -> str:
+    if goal is None or goal == ALL:
+        return t("ui.filter.all_goals", lng)
+    from data_layers import framework
+
+    try:
+        title, fallback = framework.title(str(goal), lng, store(), short=True)
+    except (OSError, ValueError):
+        title, fallback = str(goal), True
+    plain = t("describe.goal", lng, goal=goal)
+    if fallback and framework.strip_mark(title) == str(goal):
+        return plain
+    return t("ui.filter.goal_item", lng, goal=plain, title=title)
+
+
+def indicator_option(code: str | None, lng: str) -> str:
+    if code is None or code == ALL:
+        return t("ui.filter.all_indicators", lng)
+    return f"{code} · {views.indicator_title(store(), code, lng)}"
+
+
+def level_option(level: int, lng: str) -> str:
+    return views.level_label(level, lng).capitalize()
+
+
+def area_option(code: str | None, lng: str) -> str:
+    if not code or code == ALL:
+        return t("ui.filter.no_area", lng)
+    cat = views.catalogue(store())
+    level = cat["area_levels"].get(code)
+    name = cat["areas"].get(code, code)
+    if level is None:
+        return name
+    return t("ui.filter.area_item", lng, name=name, level=views.level_label(level, lng, plural=False))
+
+
+# --- theme: CSS for high contrast, presentation and right-to-left -------------------------------
+
+BASE_CSS = """
+<style>
+/* GapLens: calm, legible on a projector; system fonts only (no web-font request) */
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; max-width: 1500px; }
+[data-testid="stMetricValue"] { font-weight: 700; }
+[data-testid="stMetric"] { background: #F6F7F9; border: 1px solid #D9D9D9; border-radius: 0.5rem;
+  padding: 0.7rem 0.9rem; }
+.gl-lead { font-size: 1.15rem; color: #1A1A1A; margin: -0.4rem 0 0.2rem 0; }
+.gl-filters { font-size: 0.95rem; color: #444444; }
+.gl-chip { display: inline-block; min-width: 1.6em; padding: 0 0.35em; border: 1px solid #4D4D4D;
+  border-radius: 0.25em; text-align: center; font-weight: 700; margin-right: 0.35em; }
+.gl-legend { line-height: 2.0; }
+.gl-badge { display: inline-block; padding: 0.05em 0.5em; border-radius: 0.3em; font-weight: 700;
+  border: 1px solid #1A1A1A; }
+.gl-step { font-size: 1.1rem; font-weight: 700; padding-top: 0.45rem; }
+.js-plotly-plot, .js-plotly-plot * { direction: ltr; }
+</style>
+"""
+
+CONTRAST_CSS = """
+<style>
+/* high contrast / large text: black text, thicker focus rings, larger type */
+html { font-size: 19px; }
+body, [data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"],
+[data-testid="stWidgetLabel"], .gl-filters, .gl-lead { color: #000000 !important; }
+[data-testid="stCaptionContainer"] { font-size: 1rem !important; }
+a { text-decoration: underline !important; }
+*:focus-visible { outline: 3px solid #000000 !important; outline-offset: 2px !important; }
+[data-testid="stMetric"] { background: #FFFFFF; border: 2px solid #000000; }
+</style>
+"""
+
+PRESENT_CSS = """
+<style>
+/* presentation mode: no sidebar or chrome, large type for a projector (>= 20 px body text) */
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stStatusWidget"], [data-testid="stMainMenu"], footer { display: none !important; }
+html { font-size: 22px; }
+body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stCaptionContainer"], .gl-lead { font-size: 22px !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; padding-left: 2rem; padding-right: 2rem;
+  max-width: 100%; }
+</style>
+"""
+
+RTL_CSS = """
+<style>
+/* right-to-left languages (Arabic): text flows from the right; charts keep their own layout */
+[data-testid="stMain"], [data-testid="stSidebar"] { direction: rtl; text-align: right; }
+.gl-chip { margin-right: 0; margin-left: 0.35em; }
+</style>
+"""
+
+
+def inject_css(v: View) -> None:
+    """Style the app for the view (st.html with only <style> takes no room on the page)."""
+    css = BASE_CSS
+    if v.contrast:
+        css += CONTRAST_CSS
+    if v.present:
+        css += PRESENT_CSS
+    if v.is_rtl:
+        css += RTL_CSS
+    st.html(css)
+
+
+# --- sidebar ---------------------------------------------------------------------------------
+
+def sidebar(gs: Any, v: View) -> None:
+    """The shared filters, display switches, the story builder and the link to this view."""
+    lng = v.lang
+    cat = views.catalogue(gs)
+    with st.sidebar:
+        st.header(t("ui.filter.heading", lng))
+        goals: list[int | str] = [ALL, *cat["goals"]]
+        st.selectbox(t("ui.filter.goal", lng), goals, format_func=lambda g: goal_label(g, lng),
+                     help=t("ui.filter.goal_help", lng), **widget_state("goal", "w.goal", v.goal))
+        inds: list[str] = [ALL] + [c for c, g in cat["indicators"].items() if v.goal is None or g == v.goal]
+        current_ind = v.indicator if v.indicator in inds else ALL
+        st.selectbox(t("ui.filter.indicator", lng), inds, format_func=lambda c: indicator_option(c, lng),
+                     help=t("ui.filter.indicator_help", lng), **widget_state("indicator", "w.indicator", current_ind))
+        groups = list(cat["groups"])
+        st.selectbox(t("ui.filter.group", lng), groups,
+                     format_func=lambda g: views.group_label(gs, g, lng),
+                     help=t("ui.filter.group_help", lng), **widget_state("group", "w.group", v.group))
+        levels = [lv for lv in cat["levels"] if lv > 0] or cat["levels"] or [v.level]
+        if v.level not in levels:
+            levels = sorted({*levels, v.level})
+        st.selectbox(t("ui.filter.level", lng), levels, format_func=lambda x: level_option(x, lng),
+                     help=t("ui.filter.level_help", lng), **widget_state("level", "w.level", v.level))
+        lo, hi = cache.years()
+        lo, hi = min(lo, v.as_of), max(hi, v.as_of, int(View().as_of))
+        if lo == hi:
+            lo -= 1
+        st.slider(t("ui.filter.as_of", lng), min_value=lo, max_value=hi, step=1,
+                  help=t("ui.filter.as_of_help", lng), **widget_state("as_of", "w.as_of", v.as_of))
+        st.slider(t("ui.filter.window", lng), min_value=1, max_value=max(WINDOW_MAX, v.window), step=1,
+                  help=t("ui.filter.window_help", lng), **widget_state("window", "w.window", v.window))
+        st.divider()
+        st.subheader(t("ui.display.heading", lng))
+        st.selectbox(t("ui.display.language", lng), list(i18n.LANGUAGES),
+                     format_func=lambda c: i18n.LANGUAGES[c], **widget_state("lang", "w.lang", v.lang))
+        st.toggle(t("ui.display.contrast", lng), help=t("ui.display.contrast_help", lng),
+                  **widget_state("contrast", "w.contrast", v.contrast))
+        story_builder(v)
+        with st.expander(t("ui.share.heading", lng), icon=":material/link:"):
+            st.caption(t("ui.share.help", lng))
+            st.code(share_url(v), language=None, wrap_lines=True)
+
+
+# --- links and URLs ----------------------------------------------------------------------------
+
+def app_root() -> str:
+    """The app's address without page path or query (``http://host:port/``); ``./`` when unknown."""
+    url = None
+    try:
+        url = st.context.url
+    except (AttributeError, RuntimeError):
+        url = None
+    if not url:
+        return "./"
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path.rstrip("/")
+    last = path.rsplit("/", 1)[-1]
+    if last in PAGE_BY_SLUG:
+        path = path[: -len(last)].rstrip("/")
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path + "/", "", ""))
+
+
+def page_url(slug: str, params: dict[str, str]) -> str:
+    """Full address of a page showing ``params`` (what a user copies into an e-mail)."""
+    root = app_root()
+    path = "" if slug == DEFAULT_PAGE else page_def(slug).slug
+    query = urllib.parse.urlencode(params, safe=",~=")
+    return root + path + (f"?{query}" if query else "")
+
+
+def current_slug() -> str:
+    return st.session_state.get("gl.slug", DEFAULT_PAGE)
+
+
+def share_url(v: View) -> str:
+    return page_url(current_slug(), v.to_params())
+
+
+def link(slug: str, label: str, v: View | None = None, *, icon: str | None = None, **changes: Any) -> None:
+    """A link to another page showing the current view with ``changes`` (deep link)."""
+    p = page_def(slug)
+    if not p.exists:
+        return
+    target = (v or view()).replace(**changes)
+    st.page_link(p.path, label=label, icon=icon or p.icon, query_params=link_params(target))
+
+
+def link_params(target: View) -> dict[str, str]:
+    """Query parameters of a deep link. ``via`` (ignored by the view) makes the parameters differ
+    from the ones this session last wrote even when the target view is all defaults, so that the
+    landing run takes the link's view rather than the session's."""
+    return {**target.to_params(), "via": current_slug()}
+
+
+def go(slug: str, v: View) -> None:
+    """Switch to a page showing ``v`` (stops this run)."""
+    set_view(v)
+    st.switch_page(page_def(slug).path, query_params=link_params(view()))
+
+
+# --- presentation ---------------------------------------------------------------------------
+
+def story_of(v: View) -> tuple[str, ...]:
+    """The view's presentation sequence, or the default one carrying the current filters."""
+    if v.story:
+        return v.story
+    return tuple(views.encode_story_item(s, v.replace(area=v.area)) for s in DEFAULT_STORY
+                 if page_def(s).exists)
+
+
+def story_slugs(story: Sequence[str]) -> list[str]:
+    out = []
+    for item in story:
+        parsed = views.story_item(item)
+        out.append(parsed[0] if parsed else item)
+    return out
+
+
+def start_view(v: View, story: tuple[str, ...]) -> tuple[str, View]:
+    """The first step of ``story`` in presentation mode: its page slug and view."""
+    base = v.replace(present=True, story=story, step=0)
+    slug, stepped, _ = views.story_step(base, store=store(), step=0)
+    return slug or DEFAULT_PAGE, stepped
+
+
+def story_builder(v: View) -> None:
+    """Sidebar tools to compose a presentation from views and to start or share it."""
+    lng = v.lang
+    with st.expander(t("ui.story.heading", lng), icon=":material/slideshow:"):
+        st.caption(t("ui.story.help", lng))
+        draft: list[str] = list(st.session_state.get(_PENDING_STORY) or v.story or ())
+        if draft:
+            st.markdown("\n".join(f"{i + 1}. {story_item_label(item, lng)}" for i, item in enumerate(draft)))
+        else:
+            st.caption(t("ui.story.default", lng))
+        c1, c2 = st.columns(2)
+        if c1.button(t("ui.story.add", lng), key="w.story_add", width="stretch"):
+            draft.append(views.encode_story_item(current_slug(), v))
+            st.session_state[_PENDING_STORY] = draft[: views.MAX_STORY_ITEMS]
+            st.rerun()
+        if c2.button(t("ui.story.clear", lng), key="w.story_clear", width="stretch", disabled=not draft):
+            st.session_state[_PENDING_STORY] = []
+            set_view(v.replace(story=(), step=0))
+            st.rerun()
+        story = tuple(draft) if draft else story_of(v)
+        slug, first = start_view(v, story)
+        st.page_link(page_def(slug).path, label=t("ui.story.start", lng), icon=":material/play_arrow:",
+                     query_params=link_params(first))
+        st.caption(t("ui.story.link", lng))
+        st.code(page_url(slug, first.to_params()), language=None, wrap_lines=True)
+
+
+def story_item_label(item: str, lng: str) -> str:
+    parsed = views.story_item(item)
+    if not parsed:
+        return item
+    slug, overrides = parsed
+    title = t(page_def(slug).title_key, lng)
+    bits = []
+    if "indicator" in overrides and overrides["indicator"] not in views.NONE_WORDS:
+        bits.append(overrides["indicator"])
+    if "group" in overrides:
+        bits.append(views.group_label(store(), overrides["group"], lng))
+    if "area" in overrides:
+        bits.append(views.area_name(store(), overrides["area"]))
+    return title + (f" ({', '.join(bits)})" if bits else "")
+
+
+def presentation_bar(slug: str, v: View) -> None:
+    """Previous / step n of m / next / exit, at the top of every page in presentation mode."""
+    lng = v.lang
+    story = story_of(v)
+    n = len(story)
+    step = min(v.step, n - 1) if n else 0
+    base = v.replace(story=story)
+    c_prev, c_info, c_next, c_exit = st.columns([1.2, 4, 1.2, 1.2], vertical_alignment="center")
+    go_to: int | None = None
+    if c_prev.button(t("ui.present.previous", lng), key="w.present_prev", icon=":material/arrow_back:",
+                     disabled=step <= 0, width="stretch"):
+        go_to = step - 1
+    slugs = story_slugs(story)
+    here = t(page_def(slugs[step]).title_key, lng) if n else t(page_def(slug).title_key, lng)
+    c_info.markdown(f"<div class='gl-step'>{_html(t('ui.present.step', lng, n=step + 1, total=n, title=here))}</div>",
+                    unsafe_allow_html=True)
+    if c_next.button(t("ui.present.next", lng), key="w.present_next", icon=":material/arrow_forward:",
+                     icon_position="right", disabled=step >= n - 1, width="stretch", type="primary"):
+        go_to = step + 1
+    if c_exit.button(t("ui.present.exit", lng), key="w.present_exit", icon=":material/close:", width="stretch"):
+        go(slug, v.replace(present=False, step=0))
+    if go_to is not None:
+        target_slug, stepped, _ = views.story_step(base, store=store(), step=go_to)
+        go(target_slug or DEFAULT_PAGE, stepped)
+
+
+def presentation_footer(v: View) -> None:
+    """The saved-as-a-link form of the running presentation (start from step 1)."""
+    lng = v.lang
+    story = story_of(v)
+    slug, first = start_view(v, story)
+    with st.expander(t("ui.present.save", lng), icon=":material/link:"):
+        st.caption(t("ui.story.link", lng))
+        st.code(page_url(slug, first.to_params()), language=None, wrap_lines=True)
+
+
+# --- page frame: header, notices, error boundary ------------------------------------------------
+
+def run_page(slug: str, body: Callable[[Any, View], None]) -> None:
+    """Draw one page: presentation controls, notices, then ``body(store, view)``.
+
+    An unexpected error never shows a traceback: the person sees a short reference to quote,
+    and the full traceback goes to the server log under that reference.
+    """
+    st.session_state["gl.slug"] = slug
+    v = view()
+    try:
+        gs = store()
+        if v.present:
+            presentation_bar(slug, v)
+        for notice in st.session_state.get(_NOTICES) or []:
+            st.warning(notice, icon=":material/warning:")
+        body(gs, v)
+        if v.present:
+            presentation_footer(v)
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        log.exception("page %s failed (reference %s)", slug, ref)
+        st.error(t("ui.error.unexpected", v.lang, ref=ref), icon=":material/error:")
+
+
+def header(title_key: str, lead_key: str, v: View, *, describe: bool = True, **kw: Any) -> None:
+    """The page title, the user's question it answers, and the filters in words."""
+    lng = v.lang
+    st.title(t(title_key, lng, **kw))
+    st.markdown(f"<p class='gl-lead'>{_html(t(lead_key, lng, **kw))}</p>", unsafe_allow_html=True)
+    if describe:
+        st.markdown(f"<p class='gl-filters'>{_html(views.describe(v, store(), lng))}</p>",
+                    unsafe_allow_html=True)
+
+
+def empty(key: str, v: View, **kw: Any) -> None:
+    """A friendly message where there is nothing to show (never a blank area, never an error)."""
+    st.info(t(key, v.lang, **kw), icon=":material/info:")
+
+
+def _html(text: str) -> str:
+    """Text made safe to place inside our own HTML snippets."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# --- charts and tables -------------------------------------------------------------------------
+
+def chart(name: str, v: View, *, key: str, on_select: bool = False, **extra: Any) -> tuple[Any, Any]:
+    """Draw a registered chart with its text alternative, source, data table and downloads.
+
+    Returns ``(result, selection_event)``; the event is ``None`` unless ``on_select``.
+    """
+    from data_layers import figures
+
+    result = cache.figure(name, v, **extra)
+    lng = v.lang
+    kwargs: dict[str, Any] = {"key": key, "config": figures.plotly_config(filename=f"gaplens-{name}"),
+                              "width": "stretch"}
+    if result.alt_text.strip():
+        kwargs["alt"] = result.alt_text
+    if on_select:
+        kwargs.update(on_select="rerun", selection_mode="points")
+    event = st.plotly_chart(result.fig, **kwargs)
+    st.caption(result.alt_text)
+    st.caption(result.source)
+    if result.empty:
+        empty("ui.empty.chart", v)
+    table = display_table(result.data, lng)
+    with st.expander(t("ui.chart.table", lng, title=result.title), icon=":material/table:"):
+        if table.empty:
+            st.caption(t("ui.empty.table", lng))
+        else:
+            st.dataframe(table, hide_index=True, width="stretch")
+        download_buttons(result, table, key=key, v=v)
+    return result, (event if on_select else None)
+
+
+def table(df: pd.DataFrame, v: View, *, key: str, name: str, height: int | str = "auto",
+          column_config: dict[str, Any] | None = None, raw: bool = False) -> pd.DataFrame:
+    """A plain table (no chart) with its CSV download; missing, suppressed and zero kept apart."""
+    shown = df if raw else display_table(df, v.lang)
+    if shown.empty:
+        empty("ui.empty.table", v)
+        return shown
+    st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=column_config)
+    st.download_button(t("ui.download.csv", v.lang), data=csv_bytes(shown), file_name=f"gaplens-{name}.csv",
+                       mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:")
+    return shown
+
+
+COLUMN_KEYS: dict[str, str] = {
+    "indicator": "ui.col.indicator", "area_code": "ui.col.area_code", "area_name": "ui.col.area_name",
+    "group": "ui.col.group_code", "group_id": "ui.col.group_code", "group_label": "ui.col.group_label",
+    "class": "ui.col.class", "status": "ui.col.status", "level": "ui.col.level",
+    "official_latest_year": "ui.col.official_latest_year", "official_value": "ui.col.official_value",
+    "total_latest_year": "ui.col.total_latest_year", "total_value": "ui.col.total_value",
+    "total_year": "ui.col.total_latest_year",
+    "cgd_status": "ui.col.cgd_status", "cgd_latest_year": "ui.col.cgd_latest_year", "cgd_value": "ui.col.cgd_value",
+    "cgd_n": "ui.col.cgd_n", "cgd_datasets": "ui.col.cgd_datasets", "outcome_gap": "ui.col.outcome_gap",
+    "outcome_gap_year": "ui.col.outcome_gap_year", "official_dataset": "ui.col.official_dataset",
+    "official_producer": "ui.col.official_producer", "citizen_producer": "ui.col.citizen_producer",
+    "applicable": "ui.col.applicable", "n_current": "ui.col.n_current", "n_filled": "ui.col.n_filled",
+    "n_blind_spot": "ui.col.n_blind_spot", "gap_score": "ui.col.gap_score",
+    "blind_spot_score": "ui.col.blind_spot_score", "year": "ui.col.year", "value": "ui.col.value",
+    "lower": "ui.col.lower", "upper": "ui.col.upper", "n": "ui.col.n", "datasets": "ui.col.datasets",
+    "source_kind": "ui.col.source_kind", "disagrees": "ui.col.disagrees", "covered": "ui.col.covered",
+    "filled": "ui.col.filled", "blind_spot": "ui.col.blind_spot", "cells": "ui.col.cells",
+    "share_covered": "ui.col.share_covered", "share_filled": "ui.col.share_filled",
+    "share_blind_spot": "ui.col.share_blind_spot", "dataset_id": "ui.col.dataset_id",
+}
+STATUS_WORD_COLUMNS = ("status",)
+CGD_WORD_COLUMNS = ("cgd_status",)
+
+
+def _flag_pairs(columns: Sequence[str]) -> list[tuple[str, str]]:
+    """(value column, suppressed flag) pairs: ``official_value``/``official_suppressed``,
+    ``cgd_value``/``cgd_suppressed``, ``value``/``suppressed``."""
+    cols = set(columns)
+    pairs = []
+    for c in columns:
+        if not c.endswith("suppressed"):
+            continue
+        prefix = c[: -len("suppressed")]
+        for cand in (f"{prefix}value", prefix.rstrip("_")):
+            if cand and cand in cols and cand != c:
+                pairs.append((cand, c))
+                break
+    return pairs
+
+
+def _fmt(x: Any) -> str:
+    """A number as people write it: 0 stays 0, integers without decimals, others unpadded."""
+    if isinstance(x, bool):
+        return str(x)
+    f = float(x)
+    if f.is_integer() and abs(f) < 1e15:
+        return str(int(f))
+    return f"{f:.4g}" if abs(f) < 1 else f"{round(f, 2):g}"
+
+
+def display_table(df: pd.DataFrame, lng: str) -> pd.DataFrame:
+    """The table as people read it: suppressed values spelled out, missing as "—", 0 as 0,
+    status codes in words, readable column names. The CSV download is this table."""
+    if df is None or df.empty:
+        return pd.DataFrame()
+    out = df.copy().reset_index(drop=True)
+    pairs = _flag_pairs([str(c) for c in out.columns])
+    flags = {flag for _, flag in pairs}
+    suppressed_word = t("ui.table.suppressed", lng)
+    yes, no = t("ui.table.yes", lng), t("ui.table.no", lng)
+    for col in out.columns:
+        s = out[col]
+        name = str(col)
+        if name in flags:
+            continue
+        pair_flag = next((f for v_, f in pairs if v_ == name), None)
+        flag = out[pair_flag].fillna(False).astype(bool) if pair_flag else None
+        if pd.api.types.is_bool_dtype(s):
+            out[col] = [MISSING if pd.isna(x) else (yes if x else no) for x in s]
+            continue
+        if name in STATUS_WORD_COLUMNS:
+            out[col] = [MISSING if pd.isna(x) else _status_word(str(x), lng) for x in s]
+            continue
+        if name in CGD_WORD_COLUMNS:
+            out[col] = [MISSING if pd.isna(x) else t(f"ui.cgd.{x}", lng) for x in s]
+            continue
+        is_num = pd.api.types.is_numeric_dtype(s)
+        vals = []
+        for i, x in enumerate(s):
+            if flag is not None and bool(flag.iloc[i]):
+                vals.append(suppressed_word)
+            elif x is None or (not isinstance(x, str) and pd.isna(x)):
+                vals.append(MISSING)
+            elif is_num:
+                vals.append(_fmt(x))
+            else:
+                text = str(x)
+                vals.append(text if text.strip() else MISSING)
+        out[col] = pd.Series(vals, dtype=object)
+    out = out.drop(columns=[c for c in out.columns if str(c) in flags])
+    out.columns = unique_names([t(COLUMN_KEYS[str(c)], lng) if str(c) in COLUMN_KEYS else str(c)
+                                for c in out.columns])
+    return out
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """Column headers made unique (a table cannot show two columns of one name)."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+    return out
+
+
+def _status_word(code: str, lng: str) -> str:
+    if code in pal.STATUS_STYLES or code in pal.HEADLINE_STYLES:
+        return t(pal.status_style(code).label_key, lng)
+    return code
+
+
+def csv_bytes(shown: pd.DataFrame) -> bytes:
+    """CSV of exactly the table shown ("—" written as an empty cell, the CSV way of "missing");
+    formula-like text is neutralised when the exports module is there."""
+    out = shown.replace({MISSING: None})
+    try:
+        from data_layers.exports import table_csv
+    except ImportError:
+        return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return table_csv(out)
+
+
+def download_buttons(result: Any, shown: pd.DataFrame, *, key: str, v: View) -> None:
+    """CSV of the table shown, and (when the exports module is installed) the figure as PNG, SVG
+    and PDF and the table as XLSX with its sources, all generated only when clicked.
+
+    Kept in one function so that the exports helper can adjust what is offered.
+    """
+    lng = v.lang
+    stem = f"gaplens-{result.name or key}"
+    cols = st.columns(5)
+    cols[0].download_button(t("ui.download.csv", lng), data=csv_bytes(shown), file_name=f"{stem}.csv",
+                            mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
+                            width="stretch")
+    try:
+        from data_layers import exports
+    except ImportError:
+        return
+    mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+    for i, fmt in enumerate(("png", "svg", "pdf"), start=1):
+        cols[i].download_button(
+            t(f"ui.download.{fmt}", lng), data=_lazy_figure(exports, result, v, fmt), file_name=f"{stem}.{fmt}",
+            mime=mimes[fmt], key=f"{key}-{fmt}", on_click="ignore", icon=":material/image:", width="stretch")
+    cols[4].download_button(
+        t("ui.download.xlsx", lng), data=_lazy_xlsx(exports, result, shown, v), file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
+        on_click="ignore", icon=":material/table_view:", width="stretch")
+
+
+def _lazy_figure(exports: Any, result: Any, v: View, fmt: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        try:
+            return exports.export_figure(result, v, fmt, v.lang)
+        except Exception:
+            log.exception("export of %s as %s failed", result.name, fmt)
+            raise
+    return make
+
+
+def _lazy_xlsx(exports: Any, result: Any, shown: pd.DataFrame, v: View) -> Callable[[], bytes]:
+    def make() -> bytes:
+        sources = cache.datasets()
+        return exports.table_xlsx(shown.replace({MISSING: None}), sources=sources,
+                                  filters=views.describe(v, store(), v.lang), rule_text=t("ui.about.rule_short", v.lang),
+                                  lang=v.lang, title=result.title)
+    return make
+
+
+# --- legends and badges ------------------------------------------------------------------------
+
+def legend(classes: Sequence[str], v: View, *, with_help: bool = True) -> None:
+    """Each class as chip (colour + symbol) + word (+ help): never colour alone."""
+    lng = v.lang
+    lines = []
+    for c in classes:
+        style = pal.status_style(c)
+        chip = (f"<span class='gl-chip' style='background:{style.color};color:{pal.text_on(style.color)}'>"
+                f"{_html(style.symbol)}</span>")
+        text = f"<b>{_html(t(style.label_key, lng))}</b>"
+        if with_help:
+            text += f" — {_html(t(style.help_key, lng))}"
+        lines.append(f"{chip}{text}")
+    st.markdown("<div class='gl-legend'>" + "<br>".join(lines) + "</div>", unsafe_allow_html=True)
+
+
+VERDICT_STYLE: dict[str, tuple[str, str]] = {
+    # verdict: (symbol, background) -- word + symbol carry the meaning, the colour only helps
+    "usable": ("✓", "#D7ECF7"),
+    "use with caution": ("!", "#FBF3C8"),
+    "not usable": ("✕", "#F6DCCB"),
+    "not assessed": ("?", "#EEEEEE"),
+}
+
+
+def verdict_word(verdict: str, lng: str) -> str:
+    key = {"usable": "ui.verdict.usable", "use with caution": "ui.verdict.caution",
+           "not usable": "ui.verdict.not_usable", "not assessed": "ui.verdict.not_assessed"}.get(verdict)
+    return t(key, lng) if key else (verdict or MISSING)
+
+
+def verdict_badge(verdict: str, lng: str) -> str:
+    symbol, bg = VERDICT_STYLE.get(verdict, ("?", "#EEEEEE"))
+    return (f"<span class='gl-badge' style='background:{bg};color:{pal.TEXT}'>{symbol} "
+            f"{_html(verdict_word(verdict, lng))}</span>")
+
+
+def pct(value: float | None, lng: str) -> str:
+    """A share as a percentage: one decimal below 10 % so that 0.2 % is not shown as 0 %."""
+    if value is None or pd.isna(value):
+        return MISSING
+    return i18n.format_percent(value, lng, decimals=1 if 0 < value < 0.1 else 0)
+
+
+def share(n: int | float, d: int | float) -> float | None:
+    """n / d, or None when there is nothing to divide (shown as "—", never as 0 %)."""
+    return (float(n) / float(d)) if d else None

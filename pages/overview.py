@@ -1,0 +1,129 @@
+"""Overview: "How much do official statistics cover, and who is left out?"
+
+For the chosen level, as-of year and window: the share of cells covered, filled by citizen data
+and blind spots; the areas with the most blind spots; the groups with the least official
+coverage; what data is loaded. Each headline links to the page that explains it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from data_layers import cache, i18n, views
+from data_layers.i18n import t
+from data_layers.views import View
+from pages import components as ui
+
+TOP_AREAS = 10  # a list a meeting can read out; the gap map shows all of them
+
+
+def body(gs: Any, v: View) -> None:
+    lng = v.lang
+    ui.header("ui.overview.title", "ui.overview.lead", v, describe=False)
+    st.markdown(f"<p class='gl-filters'>{ui._html(scope_words(gs, v))}</p>", unsafe_allow_html=True)
+    result = cache.figure("overview", v)
+    data = result.data
+    if data.empty:
+        ui.empty("ui.overview.empty", v)
+        return
+    total = data.iloc[0]
+    cells = int(total["cells"])
+
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.metric(t("ui.overview.covered", lng), ui.pct(ui.share(total["covered"], cells), lng),
+                  help=t("status.covered.help", lng))
+        st.caption(t("ui.overview.of_cells", lng, n=i18n.format_number(total["covered"], lng, decimals=0),
+                     cells=i18n.format_number(cells, lng, decimals=0)))
+        ui.link("coverage_matrix", t("ui.overview.covered_link", lng), v)
+    with c2:
+        st.metric(t("ui.overview.filled", lng), ui.pct(ui.share(total["filled"], cells), lng),
+                  help=t("status.filled.help", lng))
+        st.caption(t("ui.overview.of_cells", lng, n=i18n.format_number(total["filled"], lng, decimals=0),
+                     cells=i18n.format_number(cells, lng, decimals=0)))
+        ui.link("citizen_data", t("ui.overview.filled_link", lng), v)
+    with c3:
+        st.metric(t("ui.overview.blind", lng), ui.pct(ui.share(total["blind_spot"], cells), lng),
+                  help=t("status.blind_spot.help", lng))
+        st.caption(t("ui.overview.of_cells", lng, n=i18n.format_number(total["blind_spot"], lng, decimals=0),
+                     cells=i18n.format_number(cells, lng, decimals=0)))
+        ui.link("gap_map", t("ui.overview.blind_link", lng), v, metric="blind_spot")
+
+    st.divider()
+    st.subheader(t("ui.overview.groups_heading", lng))
+    if len(data) > 1:
+        least = data.iloc[1]
+        st.markdown(t("ui.overview.groups_lead", lng, group=least["group_label"],
+                      share=ui.pct(least["share_covered"], lng)))
+    ui.chart("overview", v, key="chart-overview")
+    ui.link("coverage_matrix", t("ui.overview.groups_link", lng), v)
+
+    st.divider()
+    st.subheader(t("ui.overview.areas_heading", lng, areas=views.level_label(v.level, lng)))
+    top_areas(gs, v)
+
+    st.divider()
+    st.subheader(t("ui.overview.data_heading", lng))
+    loaded_data(v)
+
+
+def scope_words(gs: Any, v: View) -> str:
+    """What the headline numbers count: all groups, the goal's (or all) indicators, the level."""
+    lng = v.lang
+    scope = t("describe.goal", lng, goal=v.goal) if v.goal else t("describe.all_indicators", lng)
+    return t("describe.sep", lng).join([
+        t("ui.overview.all_groups", lng), scope, views.level_label(v.level, lng),
+        t("describe.as_of", lng, year=i18n.format_year(v.as_of, lng),
+          window=i18n.format_number(v.window, lng, decimals=0))])
+
+
+def top_areas(gs: Any, v: View) -> None:
+    lng = v.lang
+    inds = [c for c, g in views.catalogue(gs)["indicators"].items() if g == v.goal] if v.goal else None
+    scores = cache.area_scores(level=v.level, as_of=v.as_of, window=v.window, indicators=inds)
+    if scores.empty:
+        ui.empty("ui.empty.table", v)
+        return
+    top = scores.sort_values(["blind_spot_score", "area_name"], ascending=[False, True],
+                             na_position="last").head(TOP_AREAS)
+    first = top.iloc[0]
+    st.markdown(t("ui.overview.areas_lead", lng, area=first["area_name"],
+                  share=ui.pct(first["blind_spot_score"], lng)))
+    shown = top[["area_name", "blind_spot_score", "n_blind_spot", "applicable"]].copy()
+    shown["blind_spot_score"] = shown["blind_spot_score"] * 100
+    shown.columns = [t("ui.col.area_name", lng), t("ui.col.blind_spot_score", lng),
+                     t("ui.col.n_blind_spot", lng), t("ui.col.applicable", lng)]
+    col_cfg = {t("ui.col.blind_spot_score", lng): st.column_config.ProgressColumn(
+        t("ui.col.blind_spot_score", lng), format="%.0f%%", min_value=0, max_value=100)}
+    ui.table(shown, v, key="tbl-top-areas", name="areas-most-blind-spots", column_config=col_cfg, raw=True)
+    ui.link("gap_map", t("ui.overview.areas_link", lng), v, metric="blind_spot")
+    ui.link("area_profile", t("ui.overview.area_link", lng, area=first["area_name"]), v, area=first["area_code"])
+
+
+def loaded_data(v: View) -> None:
+    lng = v.lang
+    ds = cache.datasets()
+    if ds.empty:
+        ui.empty("ui.overview.no_data", v)
+        return
+    n_cit = int((ds["source_kind"] == "citizen").sum())
+    n_off = int((ds["source_kind"] == "official").sum())
+    lo, hi = cache.years()
+    st.markdown(t("ui.overview.data_lead", lng, n_official=n_off, n_citizen=n_cit,
+                  first=i18n.format_year(lo, lng), last=i18n.format_year(hi, lng),
+                  producers=int(ds["producer"].nunique())))
+    shown = ds[["title", "producer", "source_kind", "collection_start", "collection_end", "rows_stored",
+                "verdict"]].copy()
+    shown["source_kind"] = [t(f"ui.kind.{k}", lng) for k in shown["source_kind"]]
+    shown["verdict"] = [ui.verdict_word(x, lng) if x else ui.MISSING for x in shown["verdict"]]
+    shown.columns = [t("ui.col.title", lng), t("ui.col.producer", lng), t("ui.col.source_kind", lng),
+                     t("ui.col.collection_start", lng), t("ui.col.collection_end", lng), t("ui.col.rows", lng),
+                     t("ui.col.verdict", lng)]
+    ui.table(shown, v, key="tbl-datasets", name="datasets")
+    ui.link("citizen_data", t("ui.overview.data_link", lng), v)
+    ui.link("about", t("ui.overview.about_link", lng), v)
+
+
+ui.run_page("overview", body)

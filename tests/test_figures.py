@@ -1,0 +1,461 @@
+"""Figures, tested through their Plotly spec (``fig.to_dict()``), never through pixels.
+
+The sample store's known facts are used: disability figures for 6.1.1 are hidden in the total in
+every province, rural 6.1.1 is filled by water-point monitoring in 15 provinces, the official
+disability figure for 8.5.2 in the Cordillera (PH-15, 2016) is suppressed, and the citizen
+disability survey is suppressed in Batanes (PH-BTN, n = 3).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from data_layers import figures, i18n
+from data_layers import palette as pal
+from data_layers.views import View
+
+OFFICIAL_PRODUCER = "GapLens sample generator"
+WATER_PRODUCER = "Barangay water committees"
+SYMBOLS = {s.symbol for s in pal.STATUS_STYLES.values()}
+LEGIBLE_PX = 14
+MAX_MAP_JSON = 1_500_000   # level-2 map (80 provinces + 1,132 citizen points) in bytes
+
+
+def vals(x: Any) -> list[Any]:
+    """Plain values of a trace array (plotly 7 writes numpy arrays as base64 typed arrays)."""
+    if isinstance(x, dict) and "bdata" in x:
+        return np.frombuffer(base64.b64decode(x["bdata"]), dtype=np.dtype(x["dtype"])).tolist()
+    return list(x)
+
+
+def traces(fig: Any, kind: str) -> list[dict[str, Any]]:
+    return [t for t in fig.to_dict()["data"] if t["type"] == kind]
+
+
+def choropleths(res: figures.ChartResult) -> list[dict[str, Any]]:
+    return traces(res.fig, "choropleth")
+
+
+def legend_names(res: figures.ChartResult) -> list[str]:
+    return [t["name"] for t in res.fig.to_dict()["data"] if t.get("showlegend")]
+
+
+def expected_classes(store, view: View) -> dict[str, str]:
+    cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window,
+                           indicators=[view.indicator], groups=[view.group])
+    return {r["area_code"]: figures.cell_class(r) for r in cells.to_dict("records")}
+
+
+# --- the gap map --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("level", [0, 1, 2])
+def test_map_has_one_location_per_area(sample_store, level: int) -> None:
+    res = figures.gap_map(sample_store, View(level=level))
+    locs = [code for t in choropleths(res) for code in t["locations"]]
+    areas = set(sample_store.areas(level=level)["code"])
+    assert len(locs) == len(set(locs)) == len(areas)
+    assert set(locs) == areas
+    assert len(res.data) == len(areas)
+    # every location is clickable to its profile: customdata carries the area code
+    for t in choropleths(res):
+        assert [c[0] for c in t["customdata"]] == t["locations"]
+
+
+def _exterior_rings(geometry: dict[str, Any]) -> Iterator[list[list[float]]]:
+    polys = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    for poly in polys:
+        yield poly[0]
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_map_polygons_are_clockwise(sample_store, level: int) -> None:
+    """``geo`` traces draw counter-clockwise polygons inside out (STACK_NOTES)."""
+    res = figures.gap_map(sample_store, View(level=level))
+    rings = [ring for t in choropleths(res) for f in t["geojson"]["features"]
+             for ring in _exterior_rings(f["geometry"])]
+    assert len(rings) >= len(res.data)
+    assert not any(shapely.is_ccw(shapely.LinearRing(r)) for r in rings)
+    assert res.fig.layout.geo.fitbounds == "locations"
+
+
+@pytest.mark.parametrize("view", [
+    View(level=2),
+    View(level=2, group="rural"),
+    View(level=1, indicator="8.5.2", as_of=2016),
+    View(level=2, indicator="14.1.1", group="all"),
+    View(level=2, indicator="3.1.2", group="men"),
+])
+def test_map_classes_use_palette_colours_and_words(sample_store, view: View) -> None:
+    res = figures.gap_map(sample_store, view)
+    expected = expected_classes(sample_store, view)
+    seen = set()
+    for t in choropleths(res):
+        cls = t["legendgroup"]
+        assert t["colorscale"][0][1] == t["colorscale"][-1][1] == pal.STATUS_STYLES[cls].color
+        for code in t["locations"]:
+            assert expected[code] == cls, code
+        seen.add(cls)
+    assert seen == set(expected.values())
+    names = legend_names(res)
+    for cls in seen:
+        label = f"{pal.STATUS_STYLES[cls].symbol} {i18n.t(pal.STATUS_STYLES[cls].label_key)}"
+        assert label in names
+    for name in names:
+        assert re.search(r"[A-Za-z]{3,} [A-Za-z]{2,}", name), name   # words, not codes
+        assert "_" not in name
+
+
+def test_map_shows_symbols_on_areas_for_greyscale(sample_store) -> None:
+    res = figures.gap_map(sample_store, View(level=2, group="rural"))
+    glyphs = [t for t in traces(res.fig, "scattergeo") if t.get("mode") == "text"]
+    drawn = {s for t in glyphs for s in t["text"]}
+    assert drawn <= SYMBOLS and {"▲", "Σ"} <= drawn
+    for t in glyphs:  # glyph colour readable on its fill
+        cls = t["legendgroup"]
+        assert pal.contrast_ratio(t["textfont"]["color"], pal.STATUS_STYLES[cls].color) >= pal.WCAG_AA_TEXT
+
+
+def test_map_hover_names_status_values_and_producers(sample_store) -> None:
+    res = figures.gap_map(sample_store, View(level=2, group="rural"))
+    by_class = {t["legendgroup"]: t["hovertext"] for t in choropleths(res)}
+    filled = by_class["filled"][0]
+    assert "Filled by citizen data" in filled and WATER_PRODUCER in filled and "n =" in filled
+    res = figures.gap_map(sample_store, View(level=1, group="all"))
+    current = {t["legendgroup"]: t["hovertext"] for t in choropleths(res)}["current"][0]
+    assert OFFICIAL_PRODUCER in current and re.search(r"Official: \d+\.\d%", current)
+    assert res.data["official_producer"].str.contains(OFFICIAL_PRODUCER).any()
+
+
+def test_map_citizen_place_points(sample_store) -> None:
+    res = figures.gap_map(sample_store, View(level=2))
+    pts = [t for t in traces(res.fig, "scattergeo") if t.get("mode") == "markers" and t["lat"] != [None]]
+    assert len(pts) == 1
+    assert pts[0]["marker"]["symbol"] == pal.CITIZEN_MARKER
+    assert pts[0]["name"].startswith("Citizen data: Community water-point monitoring")
+    assert WATER_PRODUCER in pts[0]["hovertext"][0]
+    assert "citizen data" in res.source
+    # a score map is about many indicators: one indicator's points would mislead
+    res = figures.gap_map(sample_store, View(level=2, metric="gap"))
+    assert not [t for t in traces(res.fig, "scattergeo") if t.get("mode") == "markers" and t["lat"] != [None]]
+
+
+@pytest.mark.parametrize("point_kind", ["people", "place"])
+def test_people_points_are_never_drawn(tiny_store, point_kind: str) -> None:
+    store = tiny_store("""
+        kind,     indicator, area_code, period, value, n, lat, lon, is_point
+        official, 6.1.1,     P1,        2023,   50,    100, , ,    false
+        citizen,  6.1.1,     P1,        2023,   1,     1,   4.0, 2.0, true
+        citizen,  6.1.1,     P1,        2023,   0,     1,   4.1, 2.1, true
+    """, point_kind=point_kind)
+    res = figures.gap_map(store, View(level=2, group="all"))
+    pts = [t for t in traces(res.fig, "scattergeo") if t.get("mode") == "markers" and t["lat"] != [None]]
+    assert len(pts) == (0 if point_kind == "people" else 1)
+
+
+def test_changing_the_view_changes_the_spec(sample_store) -> None:
+    base = View(level=2)
+    variants = [base, base.replace(indicator="8.5.2"), base.replace(group="rural"), base.replace(level=1),
+                base.replace(metric="blind_spot"), base.replace(metric="gap")]
+    specs = []
+    for v in variants:
+        d = figures.gap_map(sample_store, v).fig.to_dict()
+        for t in d["data"]:
+            t.pop("geojson", None)
+        specs.append(json.dumps(d, sort_keys=True, default=str))
+    assert len(set(specs)) == len(specs)
+
+
+def test_score_maps_use_the_ordered_ramp(sample_store) -> None:
+    res = figures.gap_map(sample_store, View(level=1, metric="gap", group="all"))
+    colours = {t["colorscale"][0][1] for t in choropleths(res)}
+    assert colours <= set(pal.SCORE_RAMP) | {pal.STATUS_STYLES["not_applicable"].color}
+    scores = res.data.set_index("area_code")["gap_score"]
+    for t in choropleths(res):
+        i = pal.SCORE_RAMP.index(t["colorscale"][0][1])
+        for code in t["locations"]:
+            assert figures.SCORE_BINS[i] <= scores[code] <= figures.SCORE_BINS[i + 1]
+    assert "all indicators" in res.subtitle and "Safe drinking water" not in res.subtitle
+
+
+def test_map_alt_text_agrees_with_the_data(sample_store) -> None:
+    for view in (View(level=2), View(level=2, group="rural"), View(level=1, group="women", indicator="1.1.1")):
+        res = figures.gap_map(sample_store, view)
+        m = re.match(r"Of (\d+) (\w+), (\d+) have no current official figure .*; citizen data covers (\d+) of them\.",
+                     res.alt_text)
+        assert m, res.alt_text
+        cls = expected_classes(sample_store, view)
+        n_gap = sum(c in ("filled", "stale", "aggregate_only", "missing") for c in cls.values())
+        assert (int(m[1]), int(m[3]), int(m[4])) == (len(cls), n_gap, sum(c == "filled" for c in cls.values()))
+    res = figures.gap_map(sample_store, View(level=2, group="rural"))
+    assert res.alt_text.startswith("Of 80 provinces, 80 have no current official figure")
+    assert "citizen data covers 15 of them" in res.alt_text
+
+
+def test_level2_map_payload_is_reasonable(sample_store) -> None:
+    res = figures.gap_map(sample_store, View(level=2))
+    assert len(res.fig.to_json()) < MAX_MAP_JSON
+    geom = figures.map_geometry(sample_store, 2)
+    assert geom is figures.map_geometry(sample_store, 2)  # built once per store version and level
+    assert geom.nbytes <= figures.MAP_BYTES_FLOOR
+    full = figures.map_geometry(sample_store, 2, full=True)
+    count = lambda g: sum(len(json.dumps(f["geometry"])) for f in g.geojson["features"])  # noqa: E731
+    assert count(full) >= count(geom)
+
+
+def test_five_thousand_areas_fit_the_payload_budget() -> None:
+    n, vertices = 5000, 80
+    side = int(np.ceil(np.sqrt(n)))
+    rng = np.random.default_rng(0)
+    ang = np.linspace(0, 2 * np.pi, vertices, endpoint=False)
+    polys = []
+    for i in range(n):
+        cx, cy = 117 + (i % side) * 0.1, 5 + (i // side) * 0.1
+        r = 0.045 * (1 + 0.1 * rng.standard_normal(vertices))
+        polys.append(shapely.Polygon(np.c_[cx + r * np.cos(ang), cy + r * np.sin(ang)]))
+    gdf = gpd.GeoDataFrame({"code": [f"A{i}" for i in range(n)], "name": [f"Area {i}" for i in range(n)]},
+                           geometry=polys, crs=4326)
+    geom = figures._build_geometry(gdf, full=False)
+    assert len(geom.geojson["features"]) == n      # simplification loses no area
+    assert geom.nbytes <= figures.MAP_BYTES_CEILING
+    assert len(json.dumps(geom.geojson, separators=(",", ":"))) == pytest.approx(geom.nbytes, rel=0.01)
+
+
+# --- suppressed is neither missing nor zero -----------------------------------------------------
+
+def test_suppressed_official_figure_is_shown_as_suppressed(sample_store) -> None:
+    view = View(level=1, indicator="8.5.2", as_of=2016)
+    res = figures.gap_map(sample_store, view)
+    row = res.data.set_index("area_code").loc["PH-15"]
+    assert row["class"] == i18n.t("status.suppressed.label") and bool(row["official_suppressed"])
+    assert np.isnan(row["official_value"])
+    sup = next(t for t in choropleths(res) if t["legendgroup"] == "suppressed")
+    assert sup["locations"] == ["PH-15"] and "suppressed" in sup["hovertext"][0]
+
+    res = figures.group_comparison(sample_store, View(area="PH-15", indicator="8.5.2", as_of=2016))
+    data = res.data.set_index("group")
+    assert bool(data.loc["disability", "official_suppressed"]) and np.isnan(data.loc["disability", "official_value"])
+    bars = traces(res.fig, "bar")
+    sup_bar = next(b for b in bars if "Suppressed" in b["name"])
+    assert len(vals(sup_bar["x"])) == 1 and "suppressed" in sup_bar["text"][0]
+    assert sup_bar["marker"]["pattern"]["shape"] == pal.STATUS_STYLES["suppressed"].pattern
+    official = next(b for b in bars if b["name"] == i18n.t("legend.official"))
+    assert 0 not in vals(official["x"])   # no zero bar stands in for a suppressed value
+    assert len(vals(official["x"])) == int((~data["official_suppressed"] & data["official_latest_year"].notna()).sum())
+
+
+def test_suppressed_citizen_figure_is_shown_as_suppressed(sample_store) -> None:
+    res = figures.gap_map(sample_store, View(level=2, indicator="1.3.1"))
+    row = res.data.set_index("area_code").loc["PH-BTN"]
+    assert bool(row["cgd_suppressed"]) and np.isnan(row["cgd_value"])
+    hover = next(h for t in choropleths(res) for c, h in zip(t["locations"], t["hovertext"], strict=True)
+                 if c == "PH-BTN")
+    assert "Citizen data: suppressed" in hover and "fewer than 5" in hover
+
+
+def test_zero_is_a_value(tiny_store) -> None:
+    store = tiny_store("""
+        kind,     indicator, area_code, period, value, n,   disability_status
+        official, 6.1.1,     R1,        2023,   0,     100, PD
+        official, 6.1.1,     R1,        2023,   40,    900,
+    """)
+    res = figures.group_comparison(store, View(area="R1", indicator="6.1.1"))
+    official = next(b for b in traces(res.fig, "bar") if b["name"] == i18n.t("legend.official"))
+    assert vals(official["x"]) == [0.0]
+    labels = [t for t in traces(res.fig, "scatter") if t.get("mode") == "text" and "0.0%" in str(t.get("text"))]
+    assert labels
+
+
+# --- coverage matrix ----------------------------------------------------------------------------
+
+def test_matrix_has_goal_coloured_labels_symbols_and_full_titles(sample_store) -> None:
+    res = figures.coverage_matrix(sample_store, View())
+    d = res.fig.to_dict()
+    hm = traces(res.fig, "heatmap")[0]
+    ticks = d["layout"]["yaxis"]["ticktext"]
+    goals = sample_store.indicators().set_index("code")["goal"]
+    codes = [re.search(r"■</span> (\S+) ", t)[1] for t in ticks]
+    assert codes == list(sample_store.indicators()["code"])
+    for code, tick in zip(codes, ticks, strict=True):
+        assert f"color:{pal.GOAL_COLORS[int(goals[code])]}" in tick
+    cells = [c for row in hm["text"] for c in row]
+    assert {c.rstrip(pal.CITIZEN_SYMBOL) for c in cells} <= SYMBOLS
+    assert any(c.endswith(pal.CITIZEN_SYMBOL) for c in cells)
+    hover = [h for row in hm["customdata"] for h in row]
+    assert any("Proportion of population using safely managed drinking water services" in h for h in hover)
+    # the discrete colour scale is the palette, in order
+    scale = [c for _, c in hm["colorscale"]][::2]
+    assert scale == [pal.STATUS_STYLES[k].color for k in pal.STATUS_ORDER]
+    assert res.data["indicator"].nunique() == len(codes)
+
+
+def test_matrix_cells_match_the_coverage_rule(sample_store) -> None:
+    res = figures.coverage_matrix(sample_store, View(area="PH-05", level=1))
+    hm = traces(res.fig, "heatmap")[0]
+    cells = sample_store.coverage(level=1, as_of=2024, window=5, areas=["PH-05"])
+    by = {(r["indicator"], r["group"]): r for r in cells.to_dict("records")}
+    ind_order = list(sample_store.indicators()["code"])
+    groups = list(sample_store.groups()["group_id"])
+    for i, ind in enumerate(ind_order):
+        for j, g in enumerate(groups):
+            r = by[(ind, g)]
+            cls = figures.cell_class(r)
+            assert hm["z"][i][j] == pytest.approx(pal.STATUS_ORDER.index(cls) + 0.5)
+            assert hm["text"][i][j].endswith(pal.CITIZEN_SYMBOL) == (r["cgd_status"] == "present" and
+                                                                   cls != "not_applicable")
+
+
+def test_matrix_sorts_by_gaps(sample_store) -> None:
+    res = figures.coverage_matrix(sample_store, View(level=2), axis="area", sort="gap")
+    blind = res.data.assign(b=res.data["class"].isin([i18n.t(f"status.{k}.label") for k in
+                                                      ("stale", "aggregate_only", "missing")]))
+    per_area = blind.groupby("area_code", sort=False)["b"].sum()
+    rows = list(dict.fromkeys(res.data["area_code"]))
+    ticks = traces(res.fig, "heatmap")[0]["y"]
+    assert len(ticks) == len(rows) == 80
+    ordered = [per_area[a] for a in rows]
+    order_in_fig = res.fig.layout.yaxis.ticktext
+    assert len(order_in_fig) == 80
+    first = sample_store.areas(level=2).set_index("code")["name"]
+    assert order_in_fig[0] == first[max(per_area.index, key=lambda a: (per_area[a], -rows.index(a)))]
+    assert sorted(ordered, reverse=True)[0] == max(ordered)
+    code_sorted = figures.coverage_matrix(sample_store, View(level=2), axis="area", sort="code")
+    assert list(code_sorted.fig.layout.yaxis.ticktext) != list(order_in_fig)
+
+
+# --- group comparison and time series -----------------------------------------------------------
+
+def test_group_comparison_official_and_citizen_side_by_side(sample_store) -> None:
+    res = figures.group_comparison(sample_store, View(area="PH-05"))
+    cit = [t for t in traces(res.fig, "scatter") if t.get("marker", {}).get("symbol") == pal.CITIZEN_MARKER]
+    assert cit and "Citizen data" in cit[0]["name"] and all("citizen data" in x for x in cit[0]["text"])
+    official = next(b for b in traces(res.fig, "bar") if b["name"] == i18n.t("legend.official"))
+    assert set(vals(official["y"])).isdisjoint(vals(cit[0]["y"]))   # never drawn on top of each other
+    assert any(s.get("x0") == pytest.approx(52.1) for s in res.fig.to_dict()["layout"]["shapes"])  # the total
+    assert "Everyone: 52.1%" in json.dumps(res.fig.to_dict()["layout"]["annotations"], ensure_ascii=False)
+    m = re.search(r"(\d+) of (\d+) groups have an official figure, (\d+) are suppressed, and citizen data speaks "
+                  r"for (\d+)", res.alt_text)
+    d = res.data
+    has = d["official_latest_year"].notna() & ~d["official_suppressed"]
+    assert (int(m[1]), int(m[2]), int(m[3]), int(m[4])) == (
+        int(has.sum()), len(d), int((d["official_latest_year"].notna() & d["official_suppressed"]).sum()),
+        int((d["cgd_status"] != "none").sum()))
+
+
+def test_time_series_bands_series_limit_and_disagreement(sample_store) -> None:
+    res = figures.time_series(sample_store, View(area="PH-05", group="rural"))
+    sc = traces(res.fig, "scatter")
+    bands = [t for t in sc if t.get("fill") == "toself"]
+    lines = [t for t in sc if t.get("mode") == "lines+markers"]
+    assert bands and len(lines) <= figures.MAX_SERIES
+    total = next(t for t in lines if t["legendgroup"] == "all")
+    assert total["line"]["color"] == pal.TOTAL_COLOR
+    assert total["line"]["width"] > max(t["line"]["width"] for t in lines if t is not total)
+    cit = [t for t in sc if t.get("marker", {}).get("symbol") == pal.CITIZEN_MARKER]
+    assert cit and all("Citizen data" in t["name"] for t in cit)
+    ring = [t for t in sc if t.get("name") == i18n.t("legend.disagree")]
+    assert ring and vals(ring[0]["x"]) == [2023]   # official 80.0 vs citizen ~41.9 in 2023
+    flagged = res.data[res.data["disagrees"]]
+    assert list(flagged["year"]) == [2023] and set(flagged["source_kind"]) == {"citizen"}
+    assert "1 citizen figures disagree" in res.alt_text
+
+
+def test_time_series_never_exceeds_six_series(sample_store) -> None:
+    for ind in sample_store.indicators()["code"]:
+        res = figures.time_series(sample_store, View(area="PHL", indicator=ind))
+        lines = [t for t in traces(res.fig, "scatter") if t.get("mode") == "lines+markers"]
+        assert len(lines) <= figures.MAX_SERIES, ind
+
+
+def test_time_series_no_bands_without_bounds(tiny_store) -> None:
+    store = tiny_store("""
+        kind,     indicator, area_code, period, value, n
+        official, 6.1.1,     R1,        2020,   40,    900
+        official, 6.1.1,     R1,        2022,   42,    900
+    """)
+    res = figures.time_series(store, View(area="R1", indicator="6.1.1"))
+    assert not [t for t in traces(res.fig, "scatter") if t.get("fill") == "toself"]
+    assert len(res.data) == 2
+
+
+def test_empty_selection_says_so(tiny_store) -> None:
+    store = tiny_store("")
+    for name in ("time-series", "group-comparison", "overview"):
+        res = figures.build(name, store, View(area="R1", indicator="6.1.1"))
+        assert res.empty and res.alt_text == i18n.t("alt.empty")
+
+
+# --- every chart ------------------------------------------------------------------------------
+
+def _font_sizes(node: Any, path: str = "") -> Iterator[tuple[str, float]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = f"{path}.{k}"
+            if k == "size" and "font" in path.rsplit(".", 1)[-1] and isinstance(v, int | float):
+                yield p, v
+            yield from _font_sizes(v, p)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _font_sizes(v, f"{path}[{i}]")
+
+
+@pytest.mark.parametrize("name", list(figures.CHARTS))
+@pytest.mark.parametrize("view", [View(area="PH-05"), View(level=2, group="rural", lang="fr", contrast=True)])
+def test_every_chart_stands_on_its_own(sample_store, name: str, view: View) -> None:
+    spec = figures.CHARTS[name]
+    assert spec.name == name and i18n.has_key(spec.title_key) and i18n.has_key(spec.help_key)
+    res = spec.build(sample_store, view)
+    assert res.name == name
+    assert res.title and res.subtitle and res.source.startswith("Sources:") and res.alt_text
+    assert not res.data.empty
+    layout = res.fig.to_dict()["layout"]
+    assert res.title in layout["title"]["text"] or res.title.replace("&", "&amp;") in layout["title"]["text"]
+    assert layout["title"]["subtitle"]["text"] == res.subtitle
+    assert "as of 2024" in res.subtitle
+    sizes = list(_font_sizes(res.fig.to_dict()))
+    assert sizes and all(s >= LEGIBLE_PX for _, s in sizes), [x for x in sizes if x[1] < LEGIBLE_PX]
+    assert layout["font"]["size"] >= (20 if view.contrast else 16)
+    for colour in (layout["font"]["color"], layout["legend"]["font"]["color"]):
+        assert pal.contrast_ratio(colour, pal.BACKGROUND) >= pal.WCAG_AA_TEXT
+    if view.lang == "fr":
+        assert layout["separators"][0] == ","
+
+
+def test_chart_registry_names() -> None:
+    assert set(figures.CHARTS) == {"gap-map", "coverage-matrix", "area-matrix", "group-comparison", "time-series",
+                                   "overview"}
+    with pytest.raises(KeyError):
+        figures.build("pie-chart", None, View())
+
+
+def test_overview_alt_text_agrees_with_the_data(sample_store) -> None:
+    res = figures.overview_bars(sample_store, View(level=2))
+    allrow = res.data.iloc[0]
+    assert allrow["group"] == "all_groups"
+    cells = sample_store.coverage(level=2, as_of=2024, window=5)
+    app = cells[cells["headline"] != "not_applicable"]
+    assert allrow["cells"] == len(app) and allrow["covered"] == (app["headline"] == "covered").sum()
+    assert f"Of {len(app)} indicator" in res.alt_text
+    assert i18n.format_percent(allrow["share_covered"]) in res.alt_text
+    # groups are ordered from least official coverage
+    shares = list(res.data["share_covered"].iloc[1:])
+    assert shares == sorted(shares)
+    assert f"least official coverage is {res.data.iloc[1]['group_label']}" in res.alt_text
+    bars = traces(res.fig, "bar")
+    assert [b["marker"]["color"] for b in bars] == [pal.HEADLINE_STYLES[k].color for k in
+                                                   ("covered", "filled", "blind_spot")]
+
+
+def test_plotly_config_is_offline() -> None:
+    cfg = figures.plotly_config()
+    assert cfg["topojsonURL"] == "/app/static/topojson/"
+    assert figures.topojson_available()
+    assert figures.kaleido_topojson_url().startswith("file:///") and figures.kaleido_topojson_url().endswith("/")
