@@ -439,7 +439,7 @@ def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, offic
     else:
         lines.append(i18n.t("hover.official", lang, value=i18n.format_value(row.get("official_value"), unit, lang),
                             year=i18n.format_year(year, lang)))
-    if official_producer and not is_missing(year):
+    if official_producer and not (is_missing(year) and is_missing(row.get("total_latest_year"))):
         lines.append(i18n.t("hover.official_producer", lang, producer=_esc(official_producer)))
     if row.get("cgd_status", "none") == "none":
         lines.append(i18n.t("hover.citizen_none", lang))
@@ -502,8 +502,9 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window,
                                indicators=[ind], groups=[view.group])
         title = i18n.t("fig.map.status.title", lang, group=grp, indicator=indicator_label(store, ind, lang))
-        offd = _official_datasets(store, indicators=[ind], groups=[view.group], level=view.level, as_of=view.as_of)
-        off_by_area = dict(zip(offd.get("area_code", []), offd.get("dataset_id", []), strict=True))
+        offd = _official_datasets(store, indicators=[ind], groups=list(dict.fromkeys([view.group, "all"])),
+                                  level=view.level, as_of=view.as_of)
+        off_by_area = {(r.area_code, r.group_id): r.dataset_id for r in offd.itertuples()} if not offd.empty else {}
         unit = _unit(store, ind)
         rows = cells.to_dict("records")
         data = pd.DataFrame({
@@ -516,8 +517,11 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
                     "total_value", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_suppressed", "cgd_n",
                     "cgd_datasets", "outcome_gap"):
             data[col] = cells[col].to_numpy()
-        data["official_dataset"] = [off_by_area.get(c, "") if not is_missing(y) else ""
-                                    for c, y in zip(data["area_code"], data["official_latest_year"], strict=True)]
+        # the dataset behind the figure shown: the group's own, or the total a group is hidden in
+        data["official_dataset"] = [
+            off_by_area.get((c, view.group), "") if not is_missing(y)
+            else (off_by_area.get((c, "all"), "") if not is_missing(ty) else "")
+            for c, y, ty in zip(data["area_code"], data["official_latest_year"], data["total_latest_year"], strict=True)]
         data["official_producer"] = [_producers(store, d) for d in data["official_dataset"]]
         data["citizen_producer"] = [_producers(store, d) for d in data["cgd_datasets"]]
         hover = {r["area_code"]: _hover_cell(store, r, view, unit=unit, official_producer=op, head=r["area_name"])
@@ -790,7 +794,9 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
                       margin={"b": 140, "t": header_px}, plot_bgcolor=pal.BACKGROUND)
     fig.update_xaxes(showline=False)
     # the data shown: one row per cell, with words for every class
+    rank = {r: i for i, r in enumerate(rows)}
     shown = cells[cells[row_key].isin(rows)].copy()
+    shown = shown.assign(_rank=shown[row_key].map(rank)).sort_values("_rank", kind="stable").drop(columns="_rank")
     shown["class_label"] = [i18n.t(pal.status_style(c).label_key, lang) for c in shown["class"]]
     shown["group_label"] = [group_label(store, g, lang) for g in shown["group"]]
     keep = ["indicator", "area_code", "area_name", "group", "group_label", "class_label", "status",
@@ -886,7 +892,10 @@ def group_comparison(store: Any, view: View) -> ChartResult:
     rows["group_label"] = labels
     rows["lower"] = [latest["lower"].get(g) if g in latest.index else None for g in rows["group"]]
     rows["upper"] = [latest["upper"].get(g) if g in latest.index else None for g in rows["group"]]
-    rows["official_note"] = ""
+    ds_of = latest["dataset_id"].to_dict() if "dataset_id" in latest else {}
+    rows["official_dataset"] = [ds_of.get(g, "") if not is_missing(y) else (ds_of.get("all", "") if not is_missing(ty) else "")
+                                for g, y, ty in zip(rows["group"], rows["official_latest_year"], rows["total_latest_year"],
+                                                    strict=True)]
     vals = pd.to_numeric(rows["official_value"], errors="coerce")
     cvals = pd.to_numeric(rows["cgd_value"], errors="coerce")
     candidates = [*vals.dropna(), *cvals.dropna(), *pd.to_numeric(rows["upper"], errors="coerce").dropna()]
@@ -1023,7 +1032,8 @@ def group_comparison(store: Any, view: View) -> ChartResult:
 
 
 def _group_hover(store: Any, rec: dict[str, Any], view: View, unit: str) -> str:
-    return _hover_cell(store, rec, view, unit=unit, official_producer="", head=rec.get("group_label", rec["group"]))
+    return _hover_cell(store, rec, view, unit=unit, official_producer=_producers(store, rec.get("official_dataset")),
+                       head=rec.get("group_label", rec["group"]))
 
 
 def _unit_title(unit: str, lang: str) -> str:

@@ -143,7 +143,9 @@ def _official(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame
                 **{k.lower(): v for k, v in dims.items()},
             })
 
-        for year in spec.years:
+        # a group-only round (e.g. the 2016 disability survey) is also a round with a total
+        rounds = sorted(set(spec.years).union(*(y for y in group_years.values() if y)))
+        for year in rounds:
             nat = spec.base + spec.trend * (year - 2010) + rng.normal(0, 0.6)
             add("PHL", year, nat, 150_000, {}, 0)
             for dim, cfg in spec.dims.items():

@@ -49,7 +49,8 @@ def body(gs: Any, v: View) -> None:
 
     st.subheader(t("ui.profile.matrix_heading", lng, area=name))
     ui.chart("coverage-matrix", shown_view, key="chart-profile-matrix")
-    ui.legend(pal.STATUS_ORDER, v, with_help=False)
+    with st.expander(t("ui.legend.heading", lng), icon=":material/palette:"):
+        ui.legend(pal.STATUS_ORDER, v)
 
     st.divider()
     indicator = v.indicator or next(iter(cat["indicators"]), None)

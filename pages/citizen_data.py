@@ -29,12 +29,12 @@ def body(gs: Any, v: View) -> None:
         ui.empty("ui.citizen.none", v)
         ui.link("import_data", t("ui.citizen.import_link", lng), v)
         return
-    cells = cache.coverage(level=v.level, as_of=v.as_of, window=v.window)
-    fills = filled_cells(cells)
+    levels = [lv for lv in views.catalogue(gs)["levels"] if lv > 0] or [v.level]
+    fills = pd.concat([filled_cells(cache.coverage(level=lv, as_of=v.as_of, window=v.window)) for lv in levels],
+                      ignore_index=True)
     counts = ds["verdict"].value_counts()
     st.markdown(t("ui.citizen.summary", lng, n=len(ds), usable=int(counts.get("usable", 0)),
                   caution=int(counts.get("use with caution", 0)), not_usable=int(counts.get("not usable", 0)),
-                  areas=views.level_label(v.level, lng),
                   as_of=i18n.format_year(v.as_of, lng), window=v.window))
     with st.expander(t("ui.citizen.protocol_heading", lng), icon=":material/rule:"):
         st.markdown(t("ui.citizen.protocol", lng))
@@ -97,25 +97,29 @@ def card(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
 
 
 def fills_block(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
+    """Which official gaps this dataset fills, counted per admin level (regions, provinces)."""
     lng = v.lang
     if fills.empty:
-        st.markdown(t("ui.citizen.fills_none", lng, areas=views.level_label(v.level, lng)))
+        st.markdown(t("ui.citizen.fills_none", lng))
         return
-    n_areas = fills["area_code"].nunique()
+    per_level = fills.groupby("level")["area_code"].nunique()
+    where = ", ".join(t("ui.citizen.fills_level", lng, n=int(n), areas=views.level_label(int(lv), lng))
+                      for lv, n in per_level.items())
     inds = sorted(fills["indicator"].unique())
     groups = sorted(fills["group"].unique())
-    st.markdown(t("ui.citizen.fills", lng, n=len(fills), n_areas=n_areas, areas=views.level_label(v.level, lng),
+    st.markdown(t("ui.citizen.fills", lng, n=len(fills), where=where,
                   indicators=", ".join(views.indicator_label(gs, i, lng) for i in inds),
                   groups=", ".join(views.group_label(gs, g, lng) for g in groups)))
     with st.expander(t("ui.citizen.fills_table", lng, n=len(fills))):
-        shown = fills[["area_name", "indicator", "group", "status", "cgd_value", "cgd_suppressed", "cgd_n",
+        shown = fills[["area_name", "level", "indicator", "group", "status", "cgd_value", "cgd_suppressed", "cgd_n",
                        "cgd_latest_year", "official_latest_year", "total_latest_year"]].copy()
+        shown["level"] = [views.level_label(int(lv), lng, plural=False) for lv in shown["level"]]
         shown = shown.rename(columns={"group": "group_label"})
         shown["group_label"] = [views.group_label(gs, g, lng) for g in shown["group_label"]]
         ui.table(shown, v, key=f"tbl-fills-{rec['dataset_id']}", name=f"gaps-filled-{rec['dataset_id']}")
-    first = fills.iloc[0]
+    first = fills.sort_values("level", ascending=False).iloc[0]
     ui.link("gap_map", t("ui.citizen.map_link", lng), v, indicator=first["indicator"], group=first["group"],
-            metric="status")
+            level=int(first["level"]), metric="status")
 
 
 def _text(value: Any) -> str:

@@ -37,7 +37,8 @@ def body(gs: Any, v: View) -> None:
     area_name = cat["areas"].get(v.area or "", cat["areas"].get(home or "", ""))
     st.subheader(t("ui.matrix.by_indicator", lng, area=area_name))
     ui.chart("coverage-matrix", v, key="chart-matrix-indicator")
-    ui.legend(pal.STATUS_ORDER, v, with_help=False)
+    with st.expander(t("ui.legend.heading", lng), icon=":material/palette:"):
+        ui.legend(pal.STATUS_ORDER, v)
     st.caption(t("ui.matrix.symbol_hint", lng, symbol=pal.CITIZEN_SYMBOL))
 
     st.divider()

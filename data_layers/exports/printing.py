@@ -29,6 +29,10 @@ CHROMIUM_ARGS = (  # STACK_NOTES.md "Real browser": headless, no background call
 LOCAL_SCHEMES = ("data:", "file:", "about:", "blob:")
 """URL schemes a printed document may load: everything it shows is inside the document."""
 
+OFFLINE_PROXY = "http://127.0.0.1:9"
+"""A proxy nobody listens on: Chromium's own background calls (update checks, time, search
+suggestions) fail at once instead of leaving the machine; the page's requests are routed below."""
+
 PAPERS = {"a4": "A4", "letter": "Letter"}
 PRINT_TIMEOUT_MS = 60_000
 CLOSE_TIMEOUT_S = 20  # closing Chromium takes well under a second; past this, give up and exit
@@ -90,7 +94,8 @@ class PdfPrinter:
 
             if self._pw is None:
                 self._pw = sync_playwright().start()
-            self._browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+            self._browser = self._pw.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS),
+                                                     proxy={"server": OFFLINE_PROXY})
 
     def _route(self, route: Any) -> None:
         url = route.request.url

@@ -32,7 +32,9 @@ TOPOJSON_DIR = PROJECT_DIR / "static" / "topojson"
 
 OFFLINE_PROXY = "http://127.0.0.1:9"
 """A proxy nobody listens on (port 9, "discard"): any http(s) request of the export browser fails
-at once instead of leaving the machine; file:// URLs (plotly.js, topojson) never use a proxy."""
+at once instead of leaving the machine; file:// URLs (plotly.js, topojson) never use a proxy.
+Needed because kaleido's Chromium (started by choreographer, whose flags cannot be extended)
+makes background calls of its own (time, update and account services, search suggestions)."""
 
 MIN_PNG_WIDTH = 1600
 """Issue 6: a PNG is at least 1600 px wide (sharp in a printed A4 report)."""

@@ -298,10 +298,12 @@ def _changes(old_path: Path, new: pd.DataFrame) -> dict[str, int]:
     new = tidy.finish(new[[c for c in new.columns if not c.startswith("_")]], dataset_id="new",
                       source_kind="official", seq=0)
 
+    def text(df: pd.DataFrame, cols: list[str]) -> pd.Series:
+        parts = [df[c].map(lambda v: "" if pd.isna(v) else str(v)) for c in cols]
+        return pd.Series(["\x1f".join(t) for t in zip(*parts, strict=True)], index=df.index, dtype=object)
+
     def keyed(df: pd.DataFrame) -> pd.DataFrame:
-        k = df[CHANGE_KEY].astype(str).agg("\x1f".join, axis=1)
-        fig = df[CHANGE_FIGURE].astype(str).agg("\x1f".join, axis=1)
-        return pd.DataFrame({"k": k, "f": fig}).drop_duplicates("k")
+        return pd.DataFrame({"k": text(df, CHANGE_KEY), "f": text(df, CHANGE_FIGURE)}).drop_duplicates("k")
 
     a, b = keyed(old), keyed(new)
     m = a.merge(b, on="k", how="outer", suffixes=("_old", "_new"), indicator=True)

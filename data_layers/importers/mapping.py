@@ -378,7 +378,7 @@ def map_dimensions(df: pd.DataFrame, columns: list[str], rows: np.ndarray, mappe
             elif role in DIMENSION_NAMES:
                 code, how = mapper.code(role, label)
                 per_value[label] = (role, code)
-                if how == "pattern":
+                if how == "pattern" and str(code).casefold() != label.strip().casefold():
                     report.info(f"column {col!r}: label {label!r} read as {role}={code}")
             elif mapper.is_total_label(label):
                 per_value[label] = (None, TOTAL)

@@ -462,7 +462,13 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
         for d in parsed.dims:
             s = long[d].astype(str)
             long[d] = np.where(s.str.strip().str.casefold().isin(SDMX_TOTAL_CODES), "", s)
-    dims = map_dimensions(long, parsed.dims, rows, mapper, report, strict=True)
+    dims_cols = list(parsed.dims)
+    series = long["series"].to_numpy(dtype=object)
+    if fmt == "open_sdg":
+        dims_cols, series = _series_qualifiers(long, dims_cols, series, mapper, report)
+    dims = map_dimensions(long, dims_cols, rows, mapper, report, strict=True)
+    if fmt in ("un_long", "un_wide", "sdmx"):
+        _base_age_as_total(dims.frame, ind if ind is not None else np.full(n, "", dtype=object), series, report)
     if fmt == "canonical" and (long["other_dims"] != "").any():
         extra = long["other_dims"].to_numpy(dtype=object)
         merged = [";".join(sorted(p for p in f"{a};{b}".split(";") if p)) for a, b in zip(dims.frame["other_dims"], extra,
@@ -500,7 +506,7 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
     foot = long["footnote"].to_numpy(dtype=object)
     foot = np.array([("; ".join(x for x in (a, b) if x)) for a, b in zip(foot, vals.footnote, strict=False)], dtype=object)
     obs = pd.DataFrame({
-        "indicator": ind, "series": long["series"].to_numpy(dtype=object), "area_code": area_codes,
+        "indicator": ind, "series": series, "area_code": area_codes,
         "period": years.astype(np.int32), "period_label": label,
         "value": vals.value, "lower": lower, "upper": upper, "n": nn,
         "unit": unit, "obs_status": vals.status, "suppressed": supp,
@@ -579,6 +585,45 @@ def _duplicates(obs: pd.DataFrame, report: Report, parsed: Parsed, *, skip: np.n
     if copy.any():
         report.info(f"{int(copy.sum())} exact duplicate row(s) stored once")
     return bad, copy
+
+
+def _base_age_as_total(frame: pd.DataFrame, indicator: np.ndarray, series: np.ndarray, report: Report) -> None:
+    """UN and SDMX data state the population an indicator covers as an age (unemployment: ``Y_GE15``)
+    and never publish ``AGE=_T``: that base age is the total, or every figure would look broken down."""
+    age = frame["age"].to_numpy(dtype=object)
+    key = pd.Series(indicator.astype(str)) + "|" + pd.Series(series.astype(str))
+    for k, idx in key.groupby(key).indices.items():
+        codes = pd.Series(age[idx])
+        if (codes == TOTAL).any():
+            continue
+        base = sorted(codes.value_counts().items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        hit = idx[age[idx] == base]
+        age[hit] = TOTAL
+        report.info(f"{k.replace('|', ' ').strip()}: no AGE total in the file, AGE={base} is the population the "
+                    f"figures cover: read as the total ({len(hit)} rows)")
+    frame["age"] = age
+
+
+def _series_qualifiers(long: pd.DataFrame, columns: list[str], series: np.ndarray, mapper: Mapper,
+                        report: Report) -> tuple[list[str], np.ndarray]:
+    """Open SDG columns that label every row (``Services``: water supply, sewerage...) split the
+    indicator into series rather than break a total down: they go to ``series``, so the figures of
+    each stay comparable with their own totals (a breakdown column has blanks, the totals)."""
+    keep: list[str] = []
+    out = series.copy()
+    for col in columns:
+        cells = long[col].astype(str).str.strip()
+        labels = [str(u) for u in pd.unique(cells)]
+        if mapper.column_role(col) is not None or mapper.sole_dimension(labels) is not None \
+                or (cells == "").any() or any(mapper.is_total_label(x) for x in labels):
+            keep.append(col)
+            continue
+        name = col.strip("[] ").replace(";", ",")
+        part = (name + "=" + cells.str.replace(";", ",", regex=False)).to_numpy(dtype=object)
+        out = np.array([f"{a};{b}" if a else b for a, b in zip(out, part, strict=False)], dtype=object)
+        report.info(f"column {col!r} labels every row ({', '.join(sorted(labels)[:5])}{', …' if len(labels) > 5 else ''}): "
+                    "read as series of the indicator, not as a breakdown")
+    return keep, out
 
 
 def _national_where_global(obs: pd.DataFrame, rt: np.ndarray) -> np.ndarray:
