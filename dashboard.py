@@ -43,6 +43,7 @@ def main() -> None:
         st.error(t("ui.error.store", "en", error=str(e)), icon=":material/error:")
         st.stop()
     view, _notices = ui.sync_view(gs)
+    ui.write_url(view)
     ui.inject_css(view)
     pages = [st.Page(p.path, title=t(p.title_key, view.lang), icon=p.icon, url_path=p.slug,
                      default=p.slug == ui.DEFAULT_PAGE)

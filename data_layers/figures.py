@@ -62,7 +62,8 @@ OFFICIAL_OFFSET = 0.14            # official bar sits above the row centre ...
 CITIZEN_OFFSET = 0.26             # ... and the citizen triangle below it: side by side, never on top
 YEAR_TICKS_MAX = 15               # one tick per year up to this span, then every 2 or 5 years
 WORLD_SPAN_DEG = 90.0             # wider than this in longitude: a world projection
-WRAP_CHARS = 12                   # column labels of the matrix: ~110 px columns at 16 px text
+ROW_LABEL_CHARS = 30              # longer area names are shortened on the axis (never in hover/table)
+WRAP_CHARS = 10                   # column labels of the matrix: ~110 px columns at 16 px text
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class ChartSpec:
 
     name: str
     title_key: str
-    build: Callable[[Any, View], ChartResult]
+    build: Callable[..., ChartResult]
+    """``build(store, view, **options)``; options are the builder's keyword arguments."""
     help_key: str = ""
 
 
@@ -325,6 +327,12 @@ def _separators(lang: str) -> str:
 
     loc = i18n.babel_locale(lang)
     return get_decimal_symbol(loc) + get_group_symbol(loc)
+
+
+def _shorten(text: str, width: int) -> str:
+    """A long name cut with an ellipsis (the full name stays in the hover and the table)."""
+    text = str(text)
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def _wrap(text: str, width: int) -> str:
@@ -617,7 +625,7 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
             pts = pts.sample(MAX_POINTS, random_state=0).sort_index()
         unit = _unit(store, view.indicator)
         for ds_id, sub in pts.groupby("dataset_id", sort=True):
-            name = i18n.t("legend.citizen_points", lang, title=str(sub["title"].iloc[0]))
+            name = i18n.t("legend.citizen_points", lang, title=_esc(str(sub["title"].iloc[0])))
             htxt = [i18n.t("hover.citizen_point", lang, title=_esc(t_), producer=_esc(p),
                            value=i18n.format_value(v, unit, lang), year=i18n.format_year(y, lang))
                     for t_, p, v, y in zip(sub["title"], sub["producer"], sub["value"], sub["period"], strict=True)]
@@ -634,8 +642,8 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         showcoastlines=False, showocean=True, oceancolor="#FFFFFF", showlakes=False, showframe=False,
         bgcolor=pal.BACKGROUND)
     _layout(fig, view, title, subtitle, height=MAP_HEIGHT + 30 * len(classes_present), legend_title=legend_title)
-    fig.update_layout(legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "top",
-                              "itemsizing": "constant", "title": {"side": "top"}},
+    fig.update_layout(legend={"orientation": "h", "x": 1 if view.is_rtl else 0, "xanchor": "right" if view.is_rtl else "left",
+                              "y": 0, "yanchor": "top", "itemsizing": "constant", "title": {"side": "top"}},
                       clickmode="event+select", dragmode=False, uirevision=f"{view.level}")
     if data.empty:
         fig.add_annotation(text=_esc(i18n.t("alt.empty", lang)), showarrow=False, x=0.5, y=0.5,
@@ -719,13 +727,14 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
     cells["cgd_present"] = cells["cgd_status"].eq("present")
     groups = [g for g in grp_rows if g in set(cells["group"])]
     rows = list(dict.fromkeys(cells[row_key]))
+    if axis == "area":  # areas read best by name; indicators keep the catalogue's natural order
+        names = dict(zip(cells["area_code"], cells["area_name"], strict=False))
+        rows = sorted(rows, key=lambda r: names.get(r, r))
     if sort == "gap":
         bad = cells[cells["class"].isin(["stale", "aggregate_only", "missing", "filled"])].groupby(row_key).size()
         blind = cells[cells["headline"].eq("blind_spot")].groupby(row_key).size()
-        rows = sorted(rows, key=lambda r: (-int(blind.get(r, 0)), -int(bad.get(r, 0)), rows.index(r)))
-    elif axis == "area":
-        names = dict(zip(cells["area_code"], cells["area_name"], strict=False))
-        rows = sorted(rows, key=lambda r: names.get(r, r))
+        base = {r: i for i, r in enumerate(rows)}
+        rows = sorted(rows, key=lambda r: (-int(blind.get(r, 0)), -int(bad.get(r, 0)), base[r]))
     order = list(pal.STATUS_ORDER)
     k = len(order)
     idx = {c: i for i, c in enumerate(order)}
@@ -756,7 +765,7 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
             ind = rec["indicator"]
             unit = unit_cache.setdefault(ind, _unit(store, ind))
             head = (f"{indicator_title(store, ind, lang, full=True)} ({ind})" if axis == "indicator"
-                    else str(rec["area_name"])) + " · " + group_label(store, g, lang)
+                    else str(rec["area_name"])) + i18n.t("describe.sep", lang) + group_label(store, g, lang)
             producer = _producers(store, off_map.get((ind, rec["area_code"], g), ""))
             hr.append(_hover_cell(store, rec, view, unit=unit, official_producer=producer, head=head))
         z.append(zr)
@@ -766,7 +775,7 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
         ylabels = [_indicator_tick(store, r, lang) for r in rows]
     else:
         names = dict(zip(cells["area_code"], cells["area_name"], strict=False))
-        ylabels = [_esc(names.get(r, r)) for r in rows]
+        ylabels = [_esc(_shorten(names.get(r, r), ROW_LABEL_CHARS)) for r in rows]
     xlabels = [_wrap(group_label(store, g, lang), WRAP_CHARS) for g in groups]
     fig = go.Figure(go.Heatmap(
         z=z, x=list(range(len(groups))), y=list(range(len(rows))), text=text, texttemplate="%{text}",
@@ -1280,12 +1289,12 @@ def overview_bars(store: Any, view: View) -> ChartResult:
 
 # --- registry -----------------------------------------------------------------------------------
 
-def _area_matrix(store: Any, view: View) -> ChartResult:
-    return coverage_matrix(store, view, axis="area")
+def _area_matrix(store: Any, view: View, **kw: Any) -> ChartResult:
+    return coverage_matrix(store, view, axis="area", **kw)
 
 
-def _indicator_matrix(store: Any, view: View) -> ChartResult:
-    return coverage_matrix(store, view, axis="indicator")
+def _indicator_matrix(store: Any, view: View, **kw: Any) -> ChartResult:
+    return coverage_matrix(store, view, axis="indicator", **kw)
 
 
 CHARTS: dict[str, ChartSpec] = {
@@ -1300,9 +1309,9 @@ CHARTS: dict[str, ChartSpec] = {
 }
 
 
-def build(name: str, store: Any, view: View) -> ChartResult:
+def build(name: str, store: Any, view: View, **options: Any) -> ChartResult:
     """Build a registered chart by name (``KeyError`` for an unknown one)."""
-    return CHARTS[name].build(store, view)
+    return CHARTS[name].build(store, view, **options)
 
 
 def topojson_available() -> bool:

@@ -13,12 +13,13 @@ Indicator, goal and group titles are data too: they come from the store's catalo
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
 import string
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,15 @@ def direction(lang: str) -> str:
     return "rtl" if is_rtl(lang) else "ltr"
 
 
+def page_attributes_html(lang: str) -> str:
+    """A script giving ``<html>`` the page's ``lang`` and ``dir`` (Streamlit always says
+    ``lang="en"``): screen readers choose their voice and reading direction from it (WCAG 3.1.1).
+    Render with ``st.html(..., unsafe_allow_javascript=True)``; it writes two attributes, nothing else."""
+    code = normalise_lang(lang)
+    return (f"<script>document.documentElement.lang = {json.dumps(code)};"
+            f" document.documentElement.dir = {json.dumps(direction(code))};</script>")
+
+
 # --- locale formatting --------------------------------------------------------------------------
 
 def babel_locale(lang: str) -> str:
@@ -141,12 +151,18 @@ def format_percent(share: float | None, lang: str = DEFAULT_LANG, *, decimals: i
     """A share 0..1 as a percentage in the locale's notation (``52 %`` in French)."""
     if share is None or _isnan(share):
         return "–"
+    return _percent(float(share), babel_locale(lang), decimals)
+
+
+@lru_cache(maxsize=8192)
+def _percent(share: float, locale: str, decimals: int) -> str:
+    """Cached: maps format the same few values for hundreds of points."""
     from babel import Locale
     from babel.numbers import format_percent as _fp
 
-    loc = Locale.parse(babel_locale(lang))
+    loc = Locale.parse(locale)
     pattern = _with_decimals(loc.percent_formats[None].pattern, decimals)
-    return _fp(float(share), format=pattern, locale=loc)
+    return _fp(share, format=pattern, locale=loc)
 
 
 def format_value(value: float | None, unit: str | None, lang: str = DEFAULT_LANG, *, decimals: int = 1) -> str:
@@ -163,9 +179,14 @@ def format_year(year: int | float | None, lang: str = DEFAULT_LANG) -> str:
     """A year without thousands separator, in the locale's digits."""
     if year is None or _isnan(year):
         return "–"
+    return _year(int(year), babel_locale(lang))
+
+
+@lru_cache(maxsize=1024)
+def _year(year: int, locale: str) -> str:
     from babel.numbers import format_decimal
 
-    return format_decimal(int(year), format="0", locale=babel_locale(lang))
+    return format_decimal(year, format="0", locale=locale)
 
 
 def format_points(diff: float | None, lang: str = DEFAULT_LANG, *, decimals: int = 1) -> str:
@@ -192,13 +213,33 @@ def _isnan(x: Any) -> bool:
 
 def catalogue_text(row: Mapping[str, Any], field: str, lang: str = DEFAULT_LANG) -> str:
     """A title from a store catalogue row in ``lang``: ``<field>_<lang>`` when the catalogue has
-    it (imported from the SDG framework), else the English ``field``; never blank."""
+    it (imported from the SDG framework), else the message catalogue's translation of the
+    default English text (:func:`catalogue_key`), else the English ``field``; never blank."""
     lang = normalise_lang(lang)
-    for name in (f"{field}_{lang}", field):
-        value = row.get(name)
-        if value is not None and not _isnan(value) and str(value).strip():
-            return str(value)
+    value = row.get(f"{field}_{lang}")
+    if value is not None and not _isnan(value) and str(value).strip():
+        return str(value)
+    value = row.get(field)
+    if value is not None and not _isnan(value) and str(value).strip():
+        key = catalogue_key(row, field)
+        # translated only while the store's English text is the one the translation was made from
+        if key and lang != DEFAULT_LANG and catalogue(DEFAULT_LANG).get(key) == str(value) and key in catalogue(lang):
+            return catalogue(lang)[key]
+        return str(value)
     return str(row.get("code") or row.get("group_id") or "")
+
+
+def catalogue_key(row: Mapping[str, Any], field: str) -> str | None:
+    """Message key translating a default catalogue text: ``catalogue.group.women.label``,
+    ``catalogue.indicator.6-1-1.short_title`` (None for rows that are neither)."""
+    gid, code = row.get("group_id"), row.get("code")
+    if isinstance(gid, str) and gid:
+        key = f"catalogue.group.{gid.lower()}.{field}"
+    elif isinstance(code, str) and code:
+        key = f"catalogue.indicator.{code.lower().replace('.', '-')}.{field}"
+    else:
+        return None
+    return key if valid_key(key) else None
 
 
 def valid_key(key: str) -> bool:

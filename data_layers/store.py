@@ -200,8 +200,14 @@ class GapStore:
         timer = threading.Timer(self.timeout_s, cur.interrupt)
         timer.start()
         try:
-            rel = cur.execute(sql, params or {})
-            df = rel.fetch_df_chunk(vectors_per_chunk=max(1, (self.max_rows + 1) // 2048 + 1))
+            rel = cur.sql(sql, params=params or None)
+            if all(str(t) in _ARROW_TYPES for t in rel.types) and len(set(rel.columns)) == len(rel.columns):
+                # Arrow hands text to pandas without one Python object per value: ~5x cheaper than
+                # fetch_df on large results (the coverage table of a level with thousands of areas)
+                df = _arrow_frame(rel.to_arrow_reader(_ARROW_BATCH_ROWS), self.max_rows)
+            else:
+                rel = cur.execute(sql, params or {})
+                df = rel.fetch_df_chunk(vectors_per_chunk=max(1, (self.max_rows + 1) // 2048 + 1))
         except duckdb.InterruptException as e:
             raise QueryError(f"query interrupted after {self.timeout_s:.0f} s") from e
         except duckdb.Error as e:
@@ -209,7 +215,7 @@ class GapStore:
         finally:
             timer.cancel()
             cur.close()
-        if len(df) > self.max_rows:
+        if df is None or len(df) > self.max_rows:
             raise QueryError(f"query returned more than {self.max_rows} rows (setting max_rows)")
         return df
 
@@ -322,6 +328,48 @@ class GapStore:
 
     def close(self) -> None:
         self._con.close()
+
+
+# Result types the Arrow path converts exactly as DuckDB's fetch_df would (anything else, e.g.
+# DECIMAL, HUGEINT, dates or lists, takes fetch_df itself).
+_ARROW_TYPES = frozenset({"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                          "UBIGINT", "FLOAT", "DOUBLE", "VARCHAR"})
+_ARROW_BATCH_ROWS = 1 << 17  # rows per Arrow batch while counting towards max_rows
+
+
+def _masked_dtypes() -> dict[Any, Any]:
+    import pyarrow as pa
+
+    return {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+            pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+            pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def _arrow_frame(reader: Any, max_rows: int) -> pd.DataFrame | None:
+    """A result read as Arrow batches, as the same DataFrame ``fetch_df`` gives; ``None`` past ``max_rows``.
+
+    ``fetch_df`` chooses dtypes by content, and so does this: integer and boolean columns holding a
+    NULL become pandas' masked dtypes (``Int32``, ``boolean``), text columns holding only NULLs
+    (or no rows) become ``object``; everything else converts as Arrow does by default.
+    """
+    import pyarrow as pa
+
+    batches = []
+    rows = 0
+    for batch in reader:
+        rows += batch.num_rows
+        if rows > max_rows:
+            return None
+        batches.append(batch)
+    table = pa.Table.from_batches(batches, schema=reader.schema)
+    df = table.to_pandas()
+    masked = _masked_dtypes()
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_string(col.type) and col.null_count == len(col):
+            df[name] = pd.Series([None] * len(col), dtype=object)
+        elif col.null_count and col.type in masked:
+            df[name] = col.to_pandas(types_mapper=masked.get)
+    return df
 
 
 def _can_write(path: Path) -> bool:

@@ -313,7 +313,7 @@ def indicator_label(store: Any, code: str, lang: str, *, full: bool = False) -> 
     row = _catalogue(store)["indicator_rows"].get(code)
     if row is None:
         return code
-    title = i18n.catalogue_text(row, "title" if full else "short_title", lang)
+    title = _full_title(store, code, row, lang) if full else i18n.catalogue_text(row, "short_title", lang)
     return i18n.t("describe.indicator", lang, title=title, code=code)
 
 
@@ -322,7 +322,20 @@ def indicator_title(store: Any, code: str, lang: str, *, full: bool = False) -> 
     row = _catalogue(store)["indicator_rows"].get(code)
     if row is None:
         return code
-    return i18n.catalogue_text(row, "title" if full else "short_title", lang)
+    return _full_title(store, code, row, lang) if full else i18n.catalogue_text(row, "short_title", lang)
+
+
+def _full_title(store: Any, code: str, row: Mapping[str, Any], lang: str) -> str:
+    """The framework title in ``lang`` (imported with ``import framework``), English marked
+    " (EN)" when the language has none; the catalogue's own translation column wins."""
+    from . import framework
+
+    if row.get(f"title_{i18n.normalise_lang(lang)}"):
+        return i18n.catalogue_text(row, "title", lang)
+    try:
+        return framework.title(code, lang, store)[0]
+    except OSError:
+        return i18n.catalogue_text(row, "title", lang)
 
 
 def level_label(level: int, lang: str, *, plural: bool = True) -> str:

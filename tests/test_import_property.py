@@ -56,9 +56,9 @@ def test_arbitrary_bytes_are_refused_without_a_traceback(data: bytes, suffix: st
 
 
 def _mangle(text: str, ops: list[tuple[int, int, int, str]]) -> str:
-    for op, i, j, s in ops:
+    for op, raw_i, raw_j, s in ops:
         n = max(len(text), 1)
-        i, j = i % n, j % n
+        i, j = raw_i % n, raw_j % n
         if op == 0:      # delete a span
             text = text[:min(i, j)] + text[max(i, j):]
         elif op == 1:    # insert text

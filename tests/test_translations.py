@@ -256,3 +256,40 @@ def test_dates_follow_the_locale() -> None:
     assert len(set(texts.values())) == len(texts)
     if hasattr(i18n, "format_date"):
         assert {lang: i18n.format_date(day, lang) for lang in i18n.LANGUAGES} == texts
+
+
+# --- catalogue texts (group labels, indicator short titles) ------------------------------------
+
+CATALOGUE_FIELDS = {"groups.csv": "label", "indicators.csv": "short_title"}
+
+
+def _default_rows() -> list[tuple[dict[str, str], str]]:
+    import pandas as pd
+
+    rows = []
+    for name, field in CATALOGUE_FIELDS.items():
+        df = pd.read_csv(ROOT / "data_layers" / "tables" / name, dtype=str, keep_default_na=False)
+        rows += [(r, field) for r in df.to_dict("records")]
+    return rows
+
+
+def test_default_catalogue_texts_are_in_the_message_catalogue() -> None:
+    """Each default group label and indicator short title has a message key whose English text is
+    the table's, so that it is translated like every other string (and drift is caught here)."""
+    en = _raw("en")
+    wrong = []
+    for row, field in _default_rows():
+        key = i18n.catalogue_key(row, field)
+        if key is None or en.get(key) != row[field]:
+            wrong.append(f"{key}: en.yaml has {en.get(key)!r}, the table {row[field]!r}")
+    assert not wrong, "catalogue texts out of step with data_layers/tables:\n" + "\n".join(wrong)
+
+
+def test_catalogue_text_translates_only_the_default_english() -> None:
+    row, field = next((r, f) for r, f in _default_rows() if r.get("group_id") == "women")
+    assert i18n.catalogue_text(row, field, "fr") == _raw("fr")[i18n.catalogue_key(row, field)]
+    assert i18n.catalogue_text(row, field, "en") == row[field]
+    edited = {**row, field: "Women and girls (edited by the office)"}
+    assert i18n.catalogue_text(edited, field, "fr") == edited[field]  # no stale translation
+    own = {**row, f"{field}_fr": "Femmes (colonne du catalogue)"}
+    assert i18n.catalogue_text(own, field, "fr") == "Femmes (colonne du catalogue)"

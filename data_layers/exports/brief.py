@@ -73,6 +73,9 @@ def collect(store: Any, *, area: str | None = None, indicator: str | None = None
             as_of: int | None = None, window: int | None = None, lang: str = "en",
             groups: Sequence[str] | None = None) -> BriefData:
     """Query the store for one brief (an area's, or an indicator's across the areas of a level)."""
+    from ..i18n import catalogue_text
+    from ..views import level_label
+
     lang = normalise_lang(lang)
     as_of = int(as_of if as_of is not None else settings.get("as_of"))
     window = int(window if window is not None else settings.get("window"))
@@ -92,8 +95,9 @@ def collect(store: Any, *, area: str | None = None, indicator: str | None = None
         level = int(a["level"])
         cells = store.coverage(level=level, as_of=as_of, window=window, areas=[area],
                                indicators=[indicator] if indicator else None, groups=groups)
-        parent = areas[areas["code"] == a["parent_code"]]
-        parent_name = str(parent.iloc[0]["name"]) if not parent.empty else str(a["parent_code"] or "")
+        parent_code = None if pd.isna(a["parent_code"]) else str(a["parent_code"])
+        parent = areas[areas["code"] == parent_code] if parent_code else areas.iloc[0:0]
+        parent_name = str(parent.iloc[0]["name"]) if not parent.empty else (parent_code or "")
         context = t("brief.area_context", lang, level_word=_level_word(level, lang), parent=parent_name) \
             if parent_name else _level_word(level, lang)
         subject = str(a["name"])
@@ -106,8 +110,9 @@ def collect(store: Any, *, area: str | None = None, indicator: str | None = None
         level = int(level if level is not None else 1)
         cells = store.coverage(level=level, as_of=as_of, window=window, indicators=[indicator], groups=groups)
         ind = irow.iloc[0]
-        subject = f"{indicator} {ind['short_title']}"
-        context = t("brief.indicator_context", lang, title=str(ind["title"]), level_word=_level_word(level, lang))
+        subject = f"{indicator} {catalogue_text(ind.to_dict(), 'short_title', lang)}"
+        context = t("brief.indicator_context", lang, title=catalogue_text(ind.to_dict(), "title", lang),
+                    level_word=level_label(level, lang, plural=False))
         title = t("brief.title_indicator", lang, indicator=subject)
         highlight = None
     scores = store.area_scores(level=level, as_of=as_of, window=window,
@@ -527,8 +532,14 @@ def document(d: BriefData, map_svg: str, density: int = 0) -> str:
     lang = d.lang
     groups_word = ", ".join(_group_label(d.groups, g, lang) for g in d.groups["group_id"] if g != "all")
     n_ind = d.cells["indicator"].nunique()
-    lead = t("brief.lead", lang, context=d.context, n_ind=n_ind, n_groups=d.groups["group_id"].nunique(),
-             as_of=format_year(d.as_of, lang), start=format_year(d.as_of - d.window, lang), window=d.window)
+    when = {"as_of": format_year(d.as_of, lang), "start": format_year(d.as_of - d.window, lang), "window": d.window}
+    if d.kind == "area":
+        lead = t("brief.lead", lang, context=d.context, n_ind=n_ind, n_groups=d.groups["group_id"].nunique(), **when)
+    else:
+        from ..views import level_label
+
+        lead = t("brief.lead_indicator", lang, context=d.context, n_areas=d.cells["area_code"].nunique(),
+                 areas=level_label(d.level, lang), n_groups=d.groups["group_id"].nunique(), **when)
     method = t("brief.method.text", lang, as_of=format_year(d.as_of, lang), start=format_year(d.as_of - d.window, lang),
                window=d.window)
     body = [

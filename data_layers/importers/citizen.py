@@ -381,7 +381,7 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
             continue
         role = mapper.column_role(c)
         if role in DIMENSION_NAMES and role not in dim_cols and not pii_reason(c):
-            labels = [u for u in pd.unique(df[c].astype(str))]
+            labels = [str(u) for u in pd.unique(val.cells(df[c]))]
             if all(mapper.code(role, u)[0] is not None for u in labels):
                 dim_cols[role] = c
                 used.add(c)
@@ -415,17 +415,17 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
         return None
 
     # figures
-    value_text = df[value_col].astype(str).to_numpy(dtype=object) if value_col else np.full(n, "", dtype=object)
+    value_text = val.cells(df[value_col]) if value_col else np.full(n, "", dtype=object)
     recode = {norm(k): v for k, v in (cfg.get("values") or {}).items()}
     if recode:
-        mapped = np.array([recode.get(norm(v), v) for v in value_text], dtype=object)
-        value_text = np.array(["" if v is None else str(v) for v in mapped], dtype=object)
+        value_text = val.per_unique(value_text, lambda v: "" if recode.get(norm(v), v) is None
+                                    else str(recode.get(norm(v), v)))
     vals = val.parse_values(value_text, rows, value_col or "value", report, decimal_comma=report.delimiter == ";")
     if vals.bad.any():
         report.info("a label of the figure column that is not a number can be given a figure in the mapping's "
                     "[citizen.values] table (yes = 100, no = 0, unknown = \"\")")
     if period_col:
-        years, bad_period = val.parse_periods(df[period_col].astype(str).to_numpy(dtype=object), rows, period_col, report)
+        years, bad_period = val.parse_periods(val.cells(df[period_col]), rows, period_col, report)
     else:
         y = val.year_of(str(fixed_year)) if fixed_year is not None else None
         if y is None:
@@ -435,11 +435,12 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
     nn = np.full(n, np.nan)
     bad_n = np.zeros(n, dtype=bool)
     if n_col:
-        nn, bad_n = val.parse_optional_numbers(df[n_col].astype(str).to_numpy(dtype=object), rows, n_col, report,
+        nn, bad_n = val.parse_optional_numbers(val.cells(df[n_col]), rows, n_col, report,
                                              integer=True)
     ind = (np.full(n, str(code).lower(), dtype=object) if code else
-           df[ind_col].astype(str).str.strip().to_numpy(dtype=object) if ind_col else np.full(n, "", dtype=object))
-    bad_ind = np.array([not INDICATOR_RE.match(str(x)) for x in ind]) if ind_col else np.zeros(n, dtype=bool)
+           val.stripped(val.cells(df[ind_col])) if ind_col else np.full(n, "", dtype=object))
+    bad_ind = (val.per_unique(ind, lambda x: not INDICATOR_RE.match(str(x))).astype(bool) if ind_col
+               else np.zeros(n, dtype=bool))
     for i in np.flatnonzero(bad_ind):
         report.error("not an SDG indicator code such as 6.1.1", row=int(rows[i]), column=ind_col, value=ind[i],
                      code="indicator")
@@ -462,8 +463,8 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
             lat_t, lon_t = _split_geolocation(df[geo_col])
             where = geo_col
         else:
-            lat_t = df[lat_col].astype(str).to_numpy(dtype=object)
-            lon_t = df[lon_col].astype(str).to_numpy(dtype=object)
+            lat_t = val.cells(df[lat_col])
+            lon_t = val.cells(df[lon_col])
             where = f"{lat_col}/{lon_col}"
         lat, bad_lat = val.parse_optional_numbers(lat_t, rows, lat_col or geo_col, report)
         lon, bad_lon = val.parse_optional_numbers(lon_t, rows, lon_col or geo_col, report)
@@ -498,9 +499,10 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
             report.info("place-type points: coordinates kept (places, not people)")
     elif area_col:
         by_code, by_name = mapper.area_lookup()
-        raw = df[area_col].astype(str).str.strip().to_numpy(dtype=object)
-        for u in pd.unique(raw):
-            mask = raw == u
+        raw = val.stripped(val.cells(df[area_col]))
+        fcodes, uniques = pd.factorize(raw, use_na_sentinel=False)
+        for k, u in enumerate(uniques):
+            mask = fcodes == k
             hit = by_code.get(norm(u))
             if hit is None:
                 names = by_name.get(norm(u), [])

@@ -16,8 +16,8 @@ from ..cli import UsageError
 from . import KINDS, import_file, validate
 from .report import Report
 
-PROGRESS_STAGES = {"reading": "reading", "checking": "checking", "writing": "writing", "refreshing": "updating facts",
-                   "done": "done"}
+PROGRESS_STAGES = {"reading": "reading", "checking": "checking", "writing": "writing", "storing": "storing",
+                   "refreshing": "updating facts", "done": "done"}
 
 
 class _Bar:

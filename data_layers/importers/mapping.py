@@ -359,8 +359,9 @@ def map_dimensions(df: pd.DataFrame, columns: list[str], rows: np.ndarray, mappe
     other_parts: list[np.ndarray] = []
     bad = np.zeros(n, dtype=bool)
     for col in columns:
-        values = df[col].astype(str).to_numpy(dtype=object)
-        uniques = pd.unique(values)
+        values = df[col].to_numpy(dtype=object)
+        fcodes, uniques = pd.factorize(values, use_na_sentinel=False)
+        index = {str(u): k for k, u in enumerate(uniques)}
         role = mapper.column_role(col)
         if role == IGNORE:
             report.drop_column(col, "ignored by the mapping file")
@@ -387,7 +388,7 @@ def map_dimensions(df: pd.DataFrame, columns: list[str], rows: np.ndarray, mappe
         other = np.full(n, "", dtype=object)
         unmapped: dict[str, list[int]] = {}
         for label, (dim, code) in per_value.items():
-            mask = values == label
+            mask = fcodes == index[label]
             if dim == OTHER:
                 other[mask] = f"{col.strip('[] ').replace(';', ',')}={label.strip().replace(';', ',')}"
                 continue
@@ -427,6 +428,6 @@ def map_dimensions(df: pd.DataFrame, columns: list[str], rows: np.ndarray, mappe
         other_dims = np.array([";".join(sorted(p for p in r if p)) for r in stacked], dtype=object)
     else:
         other_dims = np.full(n, "", dtype=object)
-    frame = pd.DataFrame(out)
-    frame["other_dims"] = other_dims
+    frame = pd.DataFrame(out, dtype=object)
+    frame["other_dims"] = pd.Series(other_dims, dtype=object)
     return DimensionResult(frame=frame, bad=bad)

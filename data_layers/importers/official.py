@@ -176,16 +176,16 @@ def _col(df: pd.DataFrame, roles: dict[str, str], role: str, default: str = "") 
     c = roles.get(role)
     if c is None:
         return np.full(len(df), default, dtype=object)
-    return df[c].astype(str).str.strip().to_numpy(dtype=object)
+    return val.stripped(val.cells(df[c]))
 
 
 def _long_from(table: Table, roles: dict[str, str], dims: list[str]) -> Parsed:
     df = table.frame
     out = pd.DataFrame({role: _col(df, roles, role) for role in (
         "indicator", "series", "area", "area_name", "period", "period_label", "value", "lower", "upper", "n",
-        "unit", "status", "nature", "source", "footnote", "reporting_type", "other_dims", "suppressed")})
+        "unit", "status", "nature", "source", "footnote", "reporting_type", "other_dims", "suppressed")}, dtype=object)
     for d in dims:
-        out[d] = df[d].astype(str).to_numpy(dtype=object)
+        out[d] = pd.Series(val.cells(df[d]), dtype=object)
     return Parsed(long=out, rows=table.rows, dims=dims, known=roles)
 
 
@@ -194,14 +194,14 @@ def _wide_to_long(table: Table, roles: dict[str, str], dims: list[str], year_col
     base = _long_from(table, roles, dims)
     parts, rows, vcols = [], [], []
     for yc in year_cols:
-        cells = df[yc].astype(str).str.strip().to_numpy(dtype=object)
+        cells = val.stripped(val.cells(df[yc]))
         keep = cells != ""
         if not keep.any():
             continue
         part = base.long.loc[keep].copy()
-        part["value"] = cells[keep]
+        part["value"] = pd.Series(cells[keep], index=part.index, dtype=object)
         year = YEAR_HEADER.match(yc.strip()).group(1)
-        part["period"] = year
+        part["period"] = pd.Series(year, index=part.index, dtype=object)
         parts.append(part)
         rows.append(table.rows[keep])
         vcols.append(np.full(int(keep.sum()), yc, dtype=object))
@@ -326,8 +326,9 @@ def resolve_areas(raw: np.ndarray, names: np.ndarray, rows: np.ndarray, column: 
     by_code, by_name = mapper.area_lookup()
     user = {norm(k): str(v) for k, v in (mapper.user.get("areas") or {}).items()}
     m49 = load_m49()
-    for u in pd.unique(raw):
-        mask = raw == u
+    fcodes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    for k, u in enumerate(uniques):
+        mask = fcodes == k
         label = str(u).strip()
         key = norm(label)
         hit = user.get(key) or by_code.get(key)
@@ -415,7 +416,7 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
     status_raw = long["status"].to_numpy(dtype=object)
     status = val.parse_status(status_raw, rows, parsed.known.get("status", "status"), report) if (status_raw != "").any() \
         else np.full(n, "A", dtype=object)
-    nature = long["nature"].astype(str).str.casefold().map(NATURE_STATUS).fillna("").to_numpy(dtype=object)
+    nature = val.per_unique(long["nature"].to_numpy(dtype=object), lambda u: NATURE_STATUS.get(str(u).casefold(), ""))
     status = np.where((status == "A") & (nature != ""), nature, status)
     vals = val.parse_values(long["value"].to_numpy(dtype=object), rows, value_cols if fmt == "un_wide" else value_col,
                           report, status=status, status_column=parsed.known.get("status", ""),
@@ -460,8 +461,9 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
     # breakdowns
     if fmt == "sdmx":
         for d in parsed.dims:
-            s = long[d].astype(str)
-            long[d] = np.where(s.str.strip().str.casefold().isin(SDMX_TOTAL_CODES), "", s)
+            c = long[d].to_numpy(dtype=object)
+            long[d] = np.where(val.per_unique(c, lambda u: str(u).strip().casefold() in SDMX_TOTAL_CODES).astype(bool),
+                               "", c)
     dims_cols = list(parsed.dims)
     series = long["series"].to_numpy(dtype=object)
     if fmt == "open_sdg":
@@ -491,7 +493,7 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
     if ind is None:
         ind = np.full(n, "", dtype=object)
     else:
-        wrong = np.array([not INDICATOR_RE.match(str(c)) for c in ind])
+        wrong = val.per_unique(ind, lambda c: not INDICATOR_RE.match(str(c))).astype(bool)
         for i in np.flatnonzero(wrong):
             report.error("not an SDG indicator code such as 1.2.1", row=int(rows[i]),
                          column=parsed.known.get("indicator", "indicator"), value=ind[i], code="indicator")
@@ -502,9 +504,10 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
                         "the pages show them only once the indicator is added (import framework, or indicators.csv)",
                         column=parsed.known.get("indicator"), value=code, code="indicator_not_in_catalogue")
 
-    unit = np.array([val.normalise_unit(u) for u in long["unit"].to_numpy(dtype=object)], dtype=object)
-    foot = long["footnote"].to_numpy(dtype=object)
-    foot = np.array([("; ".join(x for x in (a, b) if x)) for a, b in zip(foot, vals.footnote, strict=False)], dtype=object)
+    unit = val.per_unique(long["unit"].to_numpy(dtype=object), val.normalise_unit)
+    foot = long["footnote"].to_numpy(dtype=object).copy()
+    extra = np.flatnonzero(vals.footnote != "")
+    foot[extra] = [("; ".join(x for x in (foot[i], vals.footnote[i]) if x)) for i in extra]
     obs = pd.DataFrame({
         "indicator": ind, "series": series, "area_code": area_codes,
         "period": years.astype(np.int32), "period_label": label,
@@ -534,7 +537,7 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
     report.rows_skipped += int(copies.sum())
     apart = obs[aggregate & ~bad & ~copies].copy()
     apart["reason"] = "regional aggregate (M49 region, not an area of the map)"
-    rt = obs["_reporting_type"].astype(str).str.upper().to_numpy()
+    rt = val.per_unique(obs["_reporting_type"].to_numpy(dtype=object), lambda u: str(u).upper()).astype(str)
     national = _national_where_global(obs, rt) & ~bad & ~aggregate & ~copies
     if national.any():
         nat = obs[national].copy()
@@ -590,7 +593,7 @@ def _duplicates(obs: pd.DataFrame, report: Report, parsed: Parsed, *, skip: np.n
 def _base_age_as_total(frame: pd.DataFrame, indicator: np.ndarray, series: np.ndarray, report: Report) -> None:
     """UN and SDMX data state the population an indicator covers as an age (unemployment: ``Y_GE15``)
     and never publish ``AGE=_T``: that base age is the total, or every figure would look broken down."""
-    age = frame["age"].to_numpy(dtype=object)
+    age = frame["age"].to_numpy(dtype=object).copy()
     key = pd.Series(indicator.astype(str)) + "|" + pd.Series(series.astype(str))
     for k, idx in key.groupby(key).indices.items():
         codes = pd.Series(age[idx])
@@ -612,14 +615,14 @@ def _series_qualifiers(long: pd.DataFrame, columns: list[str], series: np.ndarra
     keep: list[str] = []
     out = series.copy()
     for col in columns:
-        cells = long[col].astype(str).str.strip()
+        cells = val.stripped(long[col].to_numpy(dtype=object))
         labels = [str(u) for u in pd.unique(cells)]
         if mapper.column_role(col) is not None or mapper.sole_dimension(labels) is not None \
-                or (cells == "").any() or any(mapper.is_total_label(x) for x in labels):
+                or any(mapper.is_total_label(x) for x in labels):
             keep.append(col)
             continue
         name = col.strip("[] ").replace(";", ",")
-        part = (name + "=" + cells.str.replace(";", ",", regex=False)).to_numpy(dtype=object)
+        part = val.per_unique(cells, lambda u, name=name: f"{name}={str(u).replace(';', ',')}")
         out = np.array([f"{a};{b}" if a else b for a, b in zip(out, part, strict=False)], dtype=object)
         report.info(f"column {col!r} labels every row ({', '.join(sorted(labels)[:5])}{', …' if len(labels) > 5 else ''}): "
                     "read as series of the indicator, not as a breakdown")

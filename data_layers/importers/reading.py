@@ -14,6 +14,7 @@ import logging
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -202,10 +203,57 @@ def read_csv_text(text: str, report: Report, *, delimiter: str | None = None) ->
                      "is this really a table of figures?", row=1, code="too_wide")
         return None
     width = len(header)
+    fast = _fast_frame(text, delim, width)
+    if fast is not None:
+        frame, rownums = fast
+        blank, short = frame.attrs.pop("blank", 0), frame.attrs.pop("short", 0)
+    else:
+        frame, rownums, blank, short = _slow_frame(reader, width, report)
+    if blank:
+        report.info(f"{blank} blank line(s) ignored")
+    if short:
+        report.info(f"{short} row(s) had fewer fields than the header; the missing cells were read as blank")
+    return finish_header(header, frame, np.asarray(rownums, dtype=np.int64), report)
+
+
+def _fast_frame(text: str, delim: str, width: int) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """pandas' C parser for a well-formed file (fast); None sends the file to the row-by-row reader,
+    which reports each broken row."""
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delim, header=0, dtype=object, keep_default_na=False,
+                         na_filter=False, skip_blank_lines=False, engine="c", quotechar='"', doublequote=True,
+                         low_memory=False)
+    except (pd.errors.ParserError, ValueError, csv.Error, OverflowError) as e:
+        log.debug("fast CSV parse failed (%s): reading row by row", e)
+        return None
+    if df.shape[1] != width:
+        return None
+    df.columns = [f"c{i}" for i in range(width)]
+    rows = np.arange(2, len(df) + 2, dtype=np.int64)
+    # a short row (and a blank line) has nothing in its last field: only those rows need a closer look
+    open_end = df.iloc[:, -1].isna().to_numpy() if width and len(df) else np.zeros(len(df), dtype=bool)
+    short = blank = 0
+    if open_end.any():
+        tail = df[open_end]
+        empty_tail = tail.isna().all(axis=1).to_numpy()
+        short = int((~empty_tail).sum())
+        df = df.fillna("")
+    first = df.iloc[:, 0].to_numpy(dtype=object) if width else np.zeros(0, dtype=object)
+    maybe_blank = np.flatnonzero(first == "")
+    empty = np.zeros(len(df), dtype=bool)
+    if len(maybe_blank):
+        empty[maybe_blank] = (df.iloc[maybe_blank] == "").all(axis=1).to_numpy()
+    blank = int(empty.sum())
+    if blank:
+        df, rows = df[~empty].reset_index(drop=True), rows[~empty]
+    df.attrs.update(blank=blank, short=max(short - 0, 0))
+    return df, rows
+
+
+def _slow_frame(reader: Any, width: int, report: Report) -> tuple[pd.DataFrame, list[int], int, int]:
     cells: list[list[str]] = []
     rownums: list[int] = []
-    blank = 0
-    short = 0
+    blank = short = 0
     row_no = 1
     while True:
         try:
@@ -231,13 +279,9 @@ def read_csv_text(text: str, report: Report, *, delimiter: str | None = None) ->
             rec = rec + [""] * (width - len(rec))
         cells.append(rec)
         rownums.append(row_no)
-    if blank:
-        report.info(f"{blank} blank line(s) ignored")
-    if short:
-        report.info(f"{short} row(s) had fewer fields than the header; the missing cells were read as blank")
     frame = pd.DataFrame(cells, columns=[f"c{i}" for i in range(width)], dtype=object) if cells else \
         pd.DataFrame({f"c{i}": pd.Series([], dtype=object) for i in range(width)})
-    return finish_header(header, frame, np.asarray(rownums, dtype=np.int64), report)
+    return frame, rownums, blank, short
 
 
 def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, report: Report) -> Table | None:
@@ -249,9 +293,9 @@ def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, repo
     final: list[str] = []
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
-        col = frame[i].astype(str).str.strip() if len(frame) else frame[i]
-        empty = bool((col == "").all()) if len(frame) else True
         if not name:
+            col = pd.Series(frame[i].to_numpy(dtype=object), dtype=object).map(lambda v: str(v).strip())
+            empty = bool((col == "").all()) if len(frame) else True
             if empty:
                 report.info(f"empty column {i + 1} (no header, no data) ignored")
                 continue
@@ -272,7 +316,7 @@ def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, repo
         final.append(name)
     out = frame[keep].copy()
     out.columns = final
-    out = out.fillna("").astype(str) if len(out) else out.astype(object)
+    out = out.fillna("").astype(object)
     return Table(frame=out.reset_index(drop=True), rows=rows)
 
 

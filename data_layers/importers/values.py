@@ -63,6 +63,27 @@ UNIT_LABELS: dict[str, str] = {"%": "percent", "percent": "percent", "percentage
 MIN_YEAR, MAX_YEAR = 1900, 2100  # SDG-era data: a year outside is a typo or a date in another calendar
 
 
+def cells(col: pd.Series | np.ndarray) -> np.ndarray:
+    """A column's cells as an object array of ``str`` (without ``astype(str)``, which is slow on big files)."""
+    a = col.to_numpy(dtype=object) if hasattr(col, "to_numpy") else np.asarray(col, dtype=object)
+    if len(a) and not all(isinstance(x, str) for x in a[: min(len(a), 50)]):
+        a = np.array(["" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x) for x in a], dtype=object)
+    return a
+
+
+def per_unique(values: np.ndarray, fn: object) -> np.ndarray:
+    """``fn`` applied once per distinct value, spread back to every row."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    out = np.empty(len(uniques), dtype=object)
+    for k, u in enumerate(uniques):
+        out[k] = fn(u)  # type: ignore[operator]
+    return out[codes] if len(values) else np.empty(0, dtype=object)
+
+
+def stripped(values: np.ndarray) -> np.ndarray:
+    return per_unique(values, lambda u: str(u).strip())
+
+
 @dataclass
 class Cell:
     kind: str            # number | na | censored | confidential | formula | bad
@@ -110,18 +131,17 @@ class Values:
 
 def parse_status(values: np.ndarray, rows: np.ndarray, column: str, report: Report) -> np.ndarray:
     """SDMX observation status codes; an unknown label is kept as written and reported once."""
-    out = np.empty(len(values), dtype=object)
-    for u in pd.unique(values):
-        key = " ".join(str(u).split()).casefold()
-        code = STATUS_LABELS.get(key)
-        mask = values == u
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)
+    for k, u in enumerate(uniques):
+        code = STATUS_LABELS.get(" ".join(str(u).split()).casefold())
         if code is None:
             code = str(u).strip()
-            first = int(rows[mask][0])
-            report.warn(f"unknown observation status: kept as written ({int(mask.sum())} rows)", row=first,
+            where = np.flatnonzero(codes == k)
+            report.warn(f"unknown observation status: kept as written ({len(where)} rows)", row=int(rows[where[0]]),
                         column=column, value=u, code="unknown_status")
-        out[mask] = code
-    return out
+        mapped[k] = code
+    return mapped[codes] if len(values) else np.empty(0, dtype=object)
 
 
 def parse_values(values: np.ndarray, rows: np.ndarray, column: str | np.ndarray, report: Report, *,
@@ -145,18 +165,22 @@ def parse_values(values: np.ndarray, rows: np.ndarray, column: str | np.ndarray,
     st = status if status is not None else np.full(n, "A", dtype=object)
     st = st.copy()
     notes: dict[str, int] = {}
-    codes = pd.Series(values, dtype=object)
-    cells = {u: classify(str(u), decimal_comma=decimal_comma) for u in pd.unique(values)}
-    kinds = codes.map(lambda u: cells[u].kind).to_numpy(dtype=object)
-    nums = codes.map(lambda u: cells[u].value).to_numpy(dtype=float)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    found = [classify(str(u), decimal_comma=decimal_comma) for u in uniques]
+    if n == 0:
+        codes = np.zeros(0, dtype=np.int64)
+    kinds = np.array([c.kind for c in found] or [""], dtype=object)[codes]
+    nums = np.array([c.value for c in found] or [np.nan], dtype=float)[codes]
+    notes_u = np.array([c.note for c in found] or [""], dtype=object)[codes]
     number = kinds == "number"
     value[number] = nums[number]
-    for u, c in cells.items():
+    counts = np.bincount(codes, minlength=len(found)) if n else np.zeros(len(found), dtype=np.int64)
+    for k, c in enumerate(found):
         if c.note and c.kind == "number":
-            notes[c.note] = notes.get(c.note, 0) + int((values == u).sum())
+            notes[c.note] = notes.get(c.note, 0) + int(counts[k])
     censored = kinds == "censored"
     suppressed |= censored
-    foot[censored] = codes[censored].map(lambda u: cells[u].note).to_numpy(dtype=object)
+    foot[censored] = notes_u[censored]
     conf = kinds == "confidential"
     suppressed |= conf
     st[conf & (st == "A")] = "C"
@@ -164,7 +188,7 @@ def parse_values(values: np.ndarray, rows: np.ndarray, column: str | np.ndarray,
     for kind in ("formula", "bad"):
         idx = np.flatnonzero(kinds == kind)
         for i in idx:
-            report.error(cells[values[i]].note, row=int(rows[i]), column=col(i), value=values[i], code=f"value_{kind}")
+            report.error(notes_u[i], row=int(rows[i]), column=col(i), value=values[i], code=f"value_{kind}")
         bad[idx] = True
     is_missing_status = np.isin(st, list(MISSING_STATUSES))
     is_conf_status = np.isin(st, list(CONFIDENTIAL_STATUSES))
@@ -193,21 +217,24 @@ def parse_values(values: np.ndarray, rows: np.ndarray, column: str | np.ndarray,
 def parse_optional_numbers(values: np.ndarray, rows: np.ndarray, column: str, report: Report, *,
                            integer: bool = False, decimal_comma: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A secondary numeric column (bounds, sample size): blank is null, garbage is refused by row."""
-    out = np.full(len(values), np.nan)
-    bad = np.zeros(len(values), dtype=bool)
-    for u in pd.unique(values):
+    n = len(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    nums = np.full(len(uniques), np.nan)
+    wrong = np.zeros(len(uniques), dtype=bool)
+    for k, u in enumerate(uniques):
         c = classify(str(u), decimal_comma=decimal_comma)
-        mask = values == u
-        if c.kind in ("na",):
+        if c.kind == "na":
             continue
-        ok = c.kind == "number" and (not integer or (c.value >= 0 and float(c.value).is_integer()))
-        if not ok:
-            what = "a whole number of respondents (0 or more)" if integer else "a number"
-            for i in np.flatnonzero(mask):
-                report.error(f"expected {what}", row=int(rows[i]), column=column, value=u, code="value_bad")
-            bad |= mask
-            continue
-        out[mask] = c.value
+        if c.kind == "number" and (not integer or (c.value >= 0 and float(c.value).is_integer())):
+            nums[k] = c.value
+        else:
+            wrong[k] = True
+    if n == 0:
+        return np.full(0, np.nan), np.zeros(0, dtype=bool)
+    out, bad = nums[codes], wrong[codes]
+    what = "a whole number of respondents (0 or more)" if integer else "a number"
+    for i in np.flatnonzero(bad):
+        report.error(f"expected {what}", row=int(rows[i]), column=column, value=values[i], code="value_bad")
     return out, bad
 
 
@@ -243,19 +270,16 @@ def year_of(text: str) -> int | None:
 
 def parse_periods(values: np.ndarray, rows: np.ndarray, column: str, report: Report) -> tuple[np.ndarray, np.ndarray]:
     """Reference years of a period column; unreadable ones are refused by row."""
-    years = np.zeros(len(values), dtype=np.int64)
-    bad = np.zeros(len(values), dtype=bool)
-    for u in pd.unique(values):
-        mask = values == u
-        y = year_of(str(u))
-        if y is None:
-            for i in np.flatnonzero(mask):
-                report.error(f"not a year or period (expected e.g. 2015, 2004/05, 2013/16, 2000 Q1, 2020-03-01, "
-                             f"between {MIN_YEAR} and {MAX_YEAR})", row=int(rows[i]), column=column, value=u,
-                             code="bad_period")
-            bad |= mask
-        else:
-            years[mask] = y
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    found = [year_of(str(u)) for u in uniques]
+    years = np.array([y or 0 for y in found], dtype=np.int64)[codes]
+    bad = np.array([y is None for y in found], dtype=bool)[codes]
+    for i in np.flatnonzero(bad):
+        report.error(f"not a year or period (expected e.g. 2015, 2004/05, 2013/16, 2000 Q1, 2020-03-01, "
+                     f"between {MIN_YEAR} and {MAX_YEAR})", row=int(rows[i]), column=column, value=values[i],
+                     code="bad_period")
     return years, bad
 
 

@@ -1,0 +1,340 @@
+"""The dashboard's pages under Streamlit's AppTest, over a copy of the sample store.
+
+Every page renders without an exception or an error box and shows each chart with its data
+table and CSV download; changing a filter changes the Plotly spec; deep-link query parameters
+set the filters; an invalid parameter shows a notice and falls back; presentation mode hides the
+sidebar and steps through its sequence; a failing page body shows a reference, not a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+TIMEOUT_S = 60  # a cold first run builds map geometry and the DuckDB views: generous on 2 busy cores
+
+# page script -> charts it must show on the sample (every chart needs a table and a CSV download)
+PAGE_CHARTS = {
+    "pages/overview.py": 1,
+    "pages/gap_map.py": 1,
+    "pages/coverage_matrix.py": 2,
+    "pages/area_profile.py": 3,
+    "pages/citizen_data.py": 0,
+    "pages/about.py": 0,
+}
+N_REGIONS, N_PROVINCES = 17, 80
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the sample store (the dashboard may rebuild facts; never in the repo)."""
+    dst = tmp_path_factory.mktemp("dash") / "sample_data"
+    shutil.copytree(SAMPLE, dst, ignore=shutil.ignore_patterns("boundaries"))
+    return dst
+
+
+@pytest.fixture(autouse=True)
+def app_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the app at the copy, start every test with empty caches, and run the entry script on
+    every rerun as the server does.
+
+    The server sets ``PagesManager.uses_pages_directory = False`` once ``st.navigation`` runs and
+    keeps it; AppTest resets it before every run and, because a ``pages/`` folder exists, would
+    otherwise run the page script alone from the second run on (no sidebar, no URL sync).
+    """
+    monkeypatch.setenv("GAPLENS_DATA_DIR", str(data_dir))
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def app(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT_S)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at
+
+
+def open_page(page: str, **params: str) -> AppTest:
+    """Run the app once (registers the pages), then open ``page`` with ``params`` as a link would."""
+    at = app().run()
+    for k, v in params.items():
+        at.query_params[k] = v
+    if page != "pages/overview.py" or params:
+        at.switch_page(page).run()
+    return at
+
+
+def specs(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def locations(spec: dict[str, Any]) -> set[str]:
+    """Area codes drawn by the choropleth traces of a map spec."""
+    return {loc for tr in spec["data"] if tr.get("type") == "choropleth" for loc in tr.get("locations", [])}
+
+
+def qp(at: AppTest) -> dict[str, str]:
+    """The app's URL query parameters as plain strings (AppTest keeps lists for repeated keys)."""
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def selectbox_value(at: AppTest, key: str) -> Any:
+    return at.selectbox(key=key).value
+
+
+# --- every page ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", list(PAGE_CHARTS))
+def test_page_renders_with_tables_and_downloads(page: str) -> None:
+    at = open_page(page)
+    ok(at)
+    assert at.title and at.title[0].value.strip(), "every page has a title"
+    assert at.sidebar.selectbox(key="w.indicator"), "the shared filters are in the sidebar"
+    charts = at.get("plotly_chart")
+    assert len(charts) == PAGE_CHARTS[page]
+    csv_buttons = [b for b in at.get("download_button") if b.proto.id and "csv" in b.proto.label.lower()]
+    assert len(at.dataframe) >= len(charts), "every chart has its data as a table"
+    assert len(csv_buttons) >= len(charts), "every chart has a CSV download"
+    for el in charts:
+        spec = json.loads(el.proto.spec)
+        assert spec["data"], "a chart with no traces"
+
+
+def test_navigation_registers_every_page() -> None:
+    at = app().run()
+    ok(at)
+    scripts = {Path(str(i["script_path"])).name for i in at._registered_pages.values()}
+    assert {"overview.py", "gap_map.py", "coverage_matrix.py", "area_profile.py", "citizen_data.py",
+            "about.py"} <= scripts
+
+
+# --- filters change the figure -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("key", "value"), [("w.indicator", "1.3.1"), ("w.group", "women"), ("w.level", 2)])
+def test_changing_a_filter_changes_the_map_spec(key: str, value: Any) -> None:
+    at = open_page("pages/gap_map.py")
+    before = specs(at)[0]
+    at.sidebar.selectbox(key=key).set_value(value).run()
+    ok(at)
+    after = specs(at)[0]
+    assert after != before
+    if key == "w.level":
+        assert len(locations(before)) == N_REGIONS
+        assert len(locations(after)) == N_PROVINCES
+        assert qp(at).get("level") == "2"
+    else:
+        field = key.removeprefix("w.")
+        assert qp(at).get(field) == str(value), "the URL follows the widget"
+
+
+def test_changing_the_as_of_year_changes_the_overview() -> None:
+    at = open_page("pages/overview.py")
+    before = specs(at)[0]
+    at.sidebar.slider(key="w.as_of").set_value(2015).run()
+    ok(at)
+    assert specs(at)[0] != before
+    assert qp(at).get("as_of") == "2015"
+
+
+def test_goal_filter_keeps_the_indicator_in_the_goal() -> None:
+    at = open_page("pages/gap_map.py")
+    at.sidebar.selectbox(key="w.goal").set_value(5).run()
+    ok(at)
+    assert selectbox_value(at, "w.indicator") in ("5.2.1", "5.b.1")
+    options = at.sidebar.selectbox(key="w.indicator").options
+    assert all(o.startswith(("5.", "All")) for o in options)
+
+
+# --- links ------------------------------------------------------------------------------------
+
+def test_deep_link_sets_the_filters() -> None:
+    at = open_page("pages/gap_map.py", indicator="1.3.1", group="women", level="2")
+    ok(at)
+    assert not at.warning
+    assert selectbox_value(at, "w.indicator") == "1.3.1"
+    assert selectbox_value(at, "w.group") == "women"
+    assert selectbox_value(at, "w.level") == 2
+    spec = specs(at)[0]
+    assert len(locations(spec)) == N_PROVINCES
+    assert "Women" in spec["layout"]["title"]["text"]
+    assert qp(at) == {"indicator": "1.3.1", "group": "women", "level": "2"}
+
+
+def test_deep_link_on_the_first_visit() -> None:
+    at = app(level="2", as_of="2020").run()
+    ok(at)
+    assert selectbox_value(at, "w.level") == 2
+    assert at.sidebar.slider(key="w.as_of").value == 2020
+    assert "provinces" in specs(at)[0]["layout"]["title"]["text"]
+
+
+def test_a_copied_link_reproduces_the_view() -> None:
+    at = open_page("pages/coverage_matrix.py")
+    at.sidebar.selectbox(key="w.group").set_value("rural").run()
+    at.sidebar.selectbox(key="w.indicator").set_value("6.2.1").run()
+    at.radio(key="w.sort").set_value("gap").run()
+    ok(at)
+    link = qp(at)
+    assert link == {"group": "rural", "indicator": "6.2.1", "sort": "gap"}
+    again = open_page("pages/coverage_matrix.py", **link)
+    ok(again)
+    assert specs(again) == specs(at)
+
+
+def test_invalid_parameters_show_notices_and_fall_back() -> None:
+    at = open_page("pages/gap_map.py", group="martians", level="9", as_of="yesterday", indicator="6.1.1")
+    ok(at)
+    notices = " ".join(w.value for w in at.warning)
+    assert "martians" in notices and "9" in notices and "yesterday" in notices
+    assert len(at.warning) == 3
+    assert selectbox_value(at, "w.group") == "disability"
+    assert selectbox_value(at, "w.level") == 1
+    assert qp(at) == {}, "the URL now shows the fallback view (6.1.1 is the default indicator)"
+    assert len(locations(specs(at)[0])) == N_REGIONS
+
+
+def test_an_unknown_area_in_a_profile_link_falls_back_to_the_country() -> None:
+    at = open_page("pages/area_profile.py", area="PH-NOWHERE")
+    ok(at)
+    assert any("PH-NOWHERE" in w.value for w in at.warning)
+    assert "Philippines" in at.title[0].value
+
+
+def test_area_profile_deep_link_shows_that_area() -> None:
+    at = open_page("pages/area_profile.py", area="PH-05", indicator="6.1.1")
+    ok(at)
+    assert "Bicol" in at.title[0].value
+    titles = " ".join(s["layout"]["title"]["text"] for s in specs(at))
+    assert titles.count("Bicol") == 3, "matrix, group comparison and time series are about the area"
+
+
+# --- presentation mode ----------------------------------------------------------------------------
+
+def test_presentation_mode_hides_the_sidebar_and_steps_through_the_story() -> None:
+    at = app(present="1", group="women").run()
+    ok(at)
+    assert not at.sidebar.selectbox, "no filters in presentation mode"
+    labels = [b.label for b in at.button]
+    assert {"Previous", "Next", "Exit"} <= set(labels)
+    at.button(key="w.present_next").click().run()
+    ok(at)
+    assert at.title[0].value == "Gap map"
+    params = qp(at)
+    assert params["present"] == "1" and params["step"] == "1" and params["group"] == "women"
+    assert params["story"].split(",")[1].startswith("gap_map")
+    at.button(key="w.present_prev").click().run()
+    assert at.title[0].value.startswith("Who do official statistics")
+    assert at.button(key="w.present_prev").disabled
+
+
+def test_a_saved_story_link_replays_its_steps() -> None:
+    story = "citizen_data,gap_map~indicator=1.3.1~group=women~level=2"
+    at = open_page("pages/citizen_data.py", present="1", story=story, step="0")
+    ok(at)
+    assert at.title[0].value == "Citizen data"
+    at.button(key="w.present_next").click().run()
+    ok(at)
+    assert at.title[0].value == "Gap map"
+    spec = specs(at)[0]
+    assert len(locations(spec)) == N_PROVINCES and "Women" in spec["layout"]["title"]["text"]
+    assert at.button(key="w.present_next").disabled, "the last step has no next"
+
+
+# --- tables: missing, suppressed and zero look different ------------------------------------------
+
+def test_tables_keep_missing_suppressed_and_zero_apart() -> None:
+    from pages import components as ui
+
+    df = pd.DataFrame({
+        "area_name": ["A", "B", "C"],
+        "official_value": [0.0, None, None],
+        "official_suppressed": [False, False, True],
+        "cgd_n": [0, None, 12],
+    })
+    shown = ui.display_table(df, "en")
+    assert list(shown.columns) == ["Area", "Official value", "Citizen n"]
+    assert list(shown["Official value"]) == ["0", ui.MISSING, "suppressed"]
+    assert list(shown["Citizen n"]) == ["0", ui.MISSING, "12"]
+    csv = ui.csv_bytes(shown).decode("utf-8-sig").splitlines()
+    assert csv[1:] == ["A,0,0", "B,,", "C,suppressed,12"]
+
+
+# --- no traceback, ever -------------------------------------------------------------------------
+
+def _failing_page() -> None:
+    import sys
+
+    sys.path.insert(0, "ROOT_PLACEHOLDER")
+    from pages import components as ui
+
+    def body(gs: object, v: object) -> None:
+        raise RuntimeError("boom: secret internals")
+
+    ui.run_page("overview", body)
+
+
+def test_an_unexpected_error_shows_a_reference_not_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    import inspect
+    import textwrap
+
+    src = textwrap.dedent(inspect.getsource(_failing_page)).replace("ROOT_PLACEHOLDER", str(ROOT))
+    at = AppTest.from_string(src + "\n_failing_page()\n", default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert "boom" not in message and "Traceback" not in message
+    ref = message.rsplit(" ", 1)[-1].strip(".")
+    assert len(ref) == 8
+    assert any(ref in r.getMessage() for r in caplog.records), "the traceback is logged under the reference"
+
+
+# --- the cache adapter ---------------------------------------------------------------------------
+
+def test_the_shared_store_notices_a_removed_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from data_layers import cache, storage
+
+    copy = tmp_path / "store"
+    shutil.copytree(SAMPLE, copy, ignore=shutil.ignore_patterns("boundaries"))
+    monkeypatch.setenv("GAPLENS_DATA_DIR", str(copy))
+    monkeypatch.setattr(cache, "FINGERPRINT_CHECK_S", 0.0)
+    first = cache.get_store()
+    n = len(cache.datasets())
+    version = first.version
+    storage.remove_dataset(copy, "youth-online-poll-2024")
+    second = cache.get_store()
+    assert second is first, "one store (one DuckDB) for the whole server"
+    assert second.version != version
+    assert len(cache.datasets()) == n - 1, "cached results are keyed by the store version"
+
+
+def test_only_the_cache_adapter_imports_streamlit() -> None:
+    offenders = [p.relative_to(ROOT) for p in (ROOT / "data_layers").rglob("*.py")
+                 if p.name != "cache.py" and ("import streamlit" in p.read_text(encoding="utf-8")
+                                              or "from streamlit" in p.read_text(encoding="utf-8"))]
+    assert not offenders, offenders
