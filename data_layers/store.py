@@ -243,16 +243,10 @@ class GapStore:
     def _cells_sql(self, *, level: int, as_of: int, window: int, indicators: Sequence[str] | None,
                    groups: Sequence[str] | None, areas: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {"level": int(level), "as_of": int(as_of), "window": int(window)}
-        where = []
-        for key, col, values in (("indicators", "indicator", indicators), ("groups", '"group"', groups),
-                                 ("areas", "area_code", areas)):
-            if values:
-                params[key] = [str(v) for v in values]
-                where.append(f"list_contains(${key}, {col})")
-        sql = _strip_comments(load_sql("cells"))
-        if where:
-            sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(where)}"
-        return sql, params
+        # the filters are applied inside cells.sql (NULL = no filter), so a click reads only its facts
+        for key, values in (("indicators", indicators), ("groups", groups), ("areas", areas)):
+            params[key] = [str(v) for v in values] if values else None
+        return _strip_comments(load_sql("cells")), params
 
     # --- catalogues ----------------------------------------------------------------------------
 

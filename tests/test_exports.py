@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import socketserver
 import subprocess
 import sys
@@ -312,6 +313,20 @@ def test_brief_printer_blocks_and_records_outside_requests(printer) -> None:
     assert pdf[:5] == b"%PDF-"
     assert printer.outside_requests[before:] == ["https://tracker.invalid/p.png"]
     del printer.outside_requests[before:]
+
+
+def test_denser_layouts_show_fewer_cards_and_say_how_many_are_left_out(sample_store) -> None:
+    from data_layers.exports.brief import MAX_CARDS, collect, document
+
+    d = collect(sample_store, area="PH-DAS")
+    d.citizen_ids = list(sample_store.datasets(source_kind="citizen")["dataset_id"])  # all six
+    d.citizen_below = []
+    roomy, tight = document(d, "<svg></svg>", 0), document(d, "<svg></svg>", 2)
+    assert roomy.count('class="q"') == min(MAX_CARDS[0], len(d.citizen_ids))
+    assert tight.count('class="q"') == MAX_CARDS[2] < len(d.citizen_ids)
+    assert t("brief.more", "en", n=len(d.citizen_ids) - MAX_CARDS[2]) in tight
+    assert 'class="d2"' in tight
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", roomy + tight)  # self-contained documents
 
 
 def test_unknown_area_is_a_key_error(sample_store, printer) -> None:

@@ -63,6 +63,7 @@ class BriefData:
     citizen_ids: list[str] = field(default_factory=list)
     citizen_below: list[str] = field(default_factory=list)  # citizen datasets in the area's sub-areas
     rank: tuple[int, int] | None = None  # (rank by blind-spot score, areas at the level)
+    focus: list[str] = field(default_factory=list)  # areas the map zooms to (a province's region)
 
 
 def _level_word(level: int, lang: str) -> str:
@@ -103,6 +104,8 @@ def collect(store: Any, *, area: str | None = None, indicator: str | None = None
         subject = str(a["name"])
         title = t("brief.title_area", lang, area=subject)
         highlight: str | None = area
+        siblings = areas[(areas["parent_code"] == parent_code) & (areas["level"] == level)] if parent_code else None
+        focus = list(siblings["code"]) if level >= 2 and siblings is not None and len(siblings) > 1 else []
     else:
         irow = inds[inds["code"] == indicator]
         if irow.empty:
@@ -115,6 +118,7 @@ def collect(store: Any, *, area: str | None = None, indicator: str | None = None
                     level_word=level_label(level, lang, plural=False))
         title = t("brief.title_indicator", lang, indicator=subject)
         highlight = None
+        focus = []
     scores = store.area_scores(level=level, as_of=as_of, window=window,
                                indicators=[indicator] if indicator else None, groups=groups)
     rank = None
@@ -135,7 +139,8 @@ def collect(store: Any, *, area: str | None = None, indicator: str | None = None
     return BriefData(kind="area" if area is not None else "indicator", lang=lang, as_of=as_of, window=window,
                      level=level, title=title, subject=subject, context=context, cells=cells, scores=scores,
                      highlight=highlight, indicators=inds, groups=grps, datasets=datasets,
-                     official_ids=official_ids, citizen_ids=citizen_ids, citizen_below=below, rank=rank)
+                     official_ids=official_ids, citizen_ids=citizen_ids, citizen_below=below, rank=rank,
+                     focus=focus)
 
 
 def _split_ids(values: pd.Series) -> list[str]:
@@ -207,17 +212,24 @@ def _e(text: Any) -> str:
 
 
 def _group_label(groups: pd.DataFrame, gid: str, lang: str) -> str:
-    from ..i18n import catalogue_text
-
-    row = groups[groups["group_id"] == gid]
-    return catalogue_text(row.iloc[0].to_dict(), "label", lang) if not row.empty else gid
+    return _labels(groups, "group_id", "label", lang).get(gid, gid)
 
 
 def _indicator_label(inds: pd.DataFrame, code: str, lang: str) -> str:
+    return _labels(inds, "code", "short_title", lang).get(code, code)
+
+
+def _labels(table: pd.DataFrame, key: str, field: str, lang: str) -> dict[str, str]:
+    """``code -> title`` of a catalogue in ``lang``, computed once per catalogue frame (kept in the
+    frame's ``attrs``, so it lives and dies with the frame)."""
     from ..i18n import catalogue_text
 
-    row = inds[inds["code"] == code]
-    return catalogue_text(row.iloc[0].to_dict(), "short_title", lang) if not row.empty else code
+    memo = table.attrs.setdefault("gaplens_labels", {})
+    hit = memo.get((key, field, lang))
+    if hit is None:
+        hit = {str(r[key]): catalogue_text(r, field, lang) for r in table.to_dict("records")}
+        memo[(key, field, lang)] = hit
+    return hit
 
 
 CSS = """
@@ -580,27 +592,23 @@ def running_texts(d: BriefData, generated: str) -> tuple[str, str]:
 
 # --- the map ------------------------------------------------------------------------------------
 
-MAP_SIMPLIFY_DEG = 0.01  # about 1 km: invisible at brief size, keeps the inline SVG small
 MAP_WIDTH, MAP_HEIGHT = 440, 560  # portrait: most countries and regions are taller than wide in Mercator
 
 
 def map_figure(store: Any, d: BriefData) -> Any:
     """Blind-spot score of every area of the level (score ramp), the brief's area outlined thick."""
-    import json
-
     import plotly.graph_objects as go
-    import shapely
+
+    from ..figures import map_geometry
 
     lang = d.lang
-    gdf = store.geometries(level=d.level)
-    if gdf.empty:
+    geom = map_geometry(store, d.level)  # the dashboard's display geometry: oriented, simplified, cached
+    if not geom.codes:
         return None
-    gdf = gdf[["code", "name", "geometry"]].copy()
-    geoms = shapely.simplify(gdf.geometry.values, MAP_SIMPLIFY_DEG, preserve_topology=True)
-    gdf["geometry"] = shapely.orient_polygons(geoms, exterior_cw=True)  # geo traces draw CCW inside out
-    geojson = json.loads(gdf.to_json())
+    geojson = geom.geojson
+    codes = list(geom.names)
     scores = d.scores.set_index("area_code")["blind_spot_score"]
-    z = [float(scores.get(c, float("nan"))) for c in gdf["code"]]
+    z = [float(scores.get(c, float("nan"))) for c in codes]
     ramp = palette.SCORE_RAMP
     n = len(ramp)
     colorscale = []
@@ -608,23 +616,53 @@ def map_figure(store: Any, d: BriefData) -> Any:
         colorscale += [[i / n, c], [(i + 1) / n, c]]
     title = t("brief.map.legend", lang)
     fig = go.Figure(go.Choropleth(
-        geojson=geojson, featureidkey="properties.code", locations=list(gdf["code"]), z=z, zmin=0, zmax=1,
+        geojson=geojson, featureidkey="id", locations=codes, z=z, zmin=0, zmax=1,
         colorscale=colorscale, marker={"line": {"color": palette.BORDER, "width": 0.4}},
         colorbar={"title": {"text": title, "side": "top"}, "orientation": "h", "x": 0.5, "y": -0.02,
                   "yanchor": "top", "thickness": 12, "len": 0.9, "tickformat": ".0%",
                   "tickvals": [i / n for i in range(n + 1)]},
         showscale=True, name=title))
-    if d.highlight and d.highlight in set(gdf["code"]):
+    if d.highlight and d.highlight in geom.names:
         for color, line_w in (("#FFFFFF", 6.0), ("#000000", 2.4)):  # a white halo keeps it visible on dark fills
             fig.add_trace(go.Choropleth(
-                geojson=geojson, featureidkey="properties.code", locations=[d.highlight], z=[0],
+                geojson=geom.subset([d.highlight]), featureidkey="id", locations=[d.highlight], z=[0],
                 colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], showscale=False,
                 marker={"line": {"color": color, "width": line_w}}, name=d.subject, hoverinfo="skip"))
     fig.update_geos(fitbounds="locations", visible=False, projection={"type": "mercator"})
+    focus = _focus_bounds(geom, d.focus) if d.focus else None
+    if focus:  # a province is a speck on a country map: show its region, the rest for context
+        fig.update_geos(fitbounds=False, lonaxis_range=focus[0], lataxis_range=focus[1])
     fig.update_layout(width=MAP_WIDTH, height=MAP_HEIGHT, margin={"l": 0, "r": 0, "t": 0, "b": 60},
                       font={"family": palette.FONT_FAMILY, "size": 12, "color": palette.TEXT},
                       paper_bgcolor="white", showlegend=False)
     return fig
+
+
+FOCUS_PAD = 0.08  # share of the focus box added on each side
+
+
+def _focus_bounds(geom: Any, codes: Sequence[str]) -> tuple[list[float], list[float]] | None:
+    """Longitude and latitude ranges around some areas (their features' coordinates, padded)."""
+    want = set(codes)
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: Any) -> None:
+        if isinstance(c, (list, tuple)) and c and isinstance(c[0], (int, float)):
+            xs.append(float(c[0]))
+            ys.append(float(c[1]))
+        elif isinstance(c, (list, tuple)):
+            for x in c:
+                walk(x)
+
+    for f in geom.geojson["features"]:
+        if f["id"] in want:
+            walk(f["geometry"]["coordinates"])
+    if not xs:
+        return None
+    dx = (max(xs) - min(xs)) * FOCUS_PAD + 0.05
+    dy = (max(ys) - min(ys)) * FOCUS_PAD + 0.05
+    return [min(xs) - dx, max(xs) + dx], [min(ys) - dy, max(ys) + dy]
 
 
 def map_svg(store: Any, d: BriefData) -> str:

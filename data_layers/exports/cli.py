@@ -106,8 +106,12 @@ def cmd_brief(args: argparse.Namespace) -> int:
         known = set(areas["code"])
         unknown = [c for c in args.area if c not in known]
         if unknown:
+            import difflib
+
+            near = sorted({m for c in unknown for m in difflib.get_close_matches(c, known, n=3, cutoff=0.6)})
+            hint = f"did you mean {', '.join(near)}?" if near else f"e.g. {', '.join(sorted(known)[:5])}"
             raise UsageError(f"--area {', '.join(unknown)}: unknown area code(s) in {store.data_dir} "
-                             f"(e.g. {', '.join(sorted(known)[:5])}; see `python -m data_layers gaps`)")
+                             f"({hint}; codes are listed by `python -m data_layers gaps`)")
         codes = list(dict.fromkeys(args.area))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -282,8 +282,14 @@ def _x_label_overhang(fig: Any, font_px: float) -> float:
     return longest * font_px * CHAR_EM * abs(math.cos(math.radians(float(ax.tickangle))))
 
 
+GEO_TRACES = ("choropleth", "scattergeo", "choroplethmap", "scattermap", "densitymap")
+
+
 def _cartesian(fig: Any) -> bool:
-    return any(tr.type in ("bar", "scatter", "heatmap", "histogram", "box") for tr in fig.data)
+    """True when the figure draws x/y axes (an empty figure keeps its axes unless it hides them)."""
+    if any(tr.type in GEO_TRACES for tr in fig.data):
+        return False
+    return bool(fig.data) or fig.layout.xaxis.visible is not False
 
 
 def decorate(result: Any, view: Any = None, lang: str = "en", *, width: int | None = None) -> Any:

@@ -3,91 +3,112 @@
 -- Inputs (views): indicator_catalogue, areas, group_catalogue, indicator_exclusions,
 -- official_facts, citizen_facts. Observations dated after $as_of are invisible; a cell at level L
 -- is judged only from facts attached to areas of level L.
+-- Optional filters $indicators, $groups, $areas (lists, NULL = all) are applied inside every step,
+-- so one click (one indicator x group) reads only its own facts instead of judging the whole level;
+-- official totals (group `all`) are always read, because `aggregate_only` needs them.
+-- The newest fact of a cell is taken with arg_max over the year: facts hold one row per cell and
+-- year, so there are no ties. arg_max skips a NULL value in DuckDB but not in Spark, so a value
+-- that is NULL because it is suppressed is blanked again from the newest row's `suppressed` flag.
 WITH
-cell AS (
+ind_grp AS (
     SELECT
         i.code AS indicator,
         i.sort_order AS indicator_order,
         i.higher_is_better,
-        a.code AS area_code,
-        a.name AS area_name,
-        a.level,
         g.group_id,
-        g.group_order
+        g.group_order,
+        na.group_id IS NOT NULL AS excluded
     FROM indicator_catalogue AS i
-    CROSS JOIN areas AS a
     CROSS JOIN group_catalogue AS g
-    WHERE a.level = $level
+    LEFT JOIN indicator_exclusions AS na
+        ON na.indicator = i.code AND na.group_id = g.group_id
+    WHERE ($indicators IS NULL OR list_contains($indicators, i.code))
+        AND ($groups IS NULL OR list_contains($groups, g.group_id))
 ),
 visible AS (
     SELECT indicator, area_code, group_id, year, value, suppressed, total_value
     FROM official_facts
     WHERE level = $level AND year <= $as_of
+        AND ($indicators IS NULL OR list_contains($indicators, indicator))
+        AND ($groups IS NULL OR list_contains($groups, group_id) OR group_id = 'all')
+        AND ($areas IS NULL OR list_contains($areas, area_code))
 ),
-off_latest AS (
-    SELECT indicator, area_code, group_id, max(year) AS year
+off AS (
+    SELECT
+        indicator,
+        area_code,
+        group_id,
+        max(year) AS year,
+        arg_max(suppressed, year) AS suppressed,
+        CASE WHEN arg_max(suppressed, year) THEN NULL ELSE arg_max(value, year) END AS value
     FROM visible
     GROUP BY indicator, area_code, group_id
 ),
-off AS (
-    SELECT v.indicator, v.area_code, v.group_id, v.year, v.value, v.suppressed
-    FROM visible AS v
-    JOIN off_latest AS l
-        ON v.indicator = l.indicator AND v.area_code = l.area_code
-        AND v.group_id = l.group_id AND v.year = l.year
+tot AS (
+    SELECT indicator, area_code, year, value
+    FROM off
+    WHERE group_id = 'all'
 ),
-gap_latest AS (
-    SELECT indicator, area_code, group_id, max(year) AS year
+ind_area AS (
+    SELECT
+        i.indicator,
+        a.code AS area_code,
+        a.name AS area_name,
+        a.level,
+        tot.year AS total_latest_year,
+        tot.value AS total_value
+    FROM (SELECT DISTINCT indicator FROM ind_grp) AS i
+    CROSS JOIN areas AS a
+    LEFT JOIN tot
+        ON tot.indicator = i.indicator AND tot.area_code = a.code
+    WHERE a.level = $level
+        AND ($areas IS NULL OR list_contains($areas, a.code))
+),
+gap AS (
+    SELECT indicator, area_code, group_id, max(year) AS year, arg_max(value - total_value, year) AS diff
     FROM visible
     WHERE year >= $as_of - $window AND value IS NOT NULL AND total_value IS NOT NULL
         AND group_id <> 'all'
     GROUP BY indicator, area_code, group_id
 ),
-gap AS (
-    SELECT v.indicator, v.area_code, v.group_id, v.year, v.value - v.total_value AS diff
-    FROM visible AS v
-    JOIN gap_latest AS l
-        ON v.indicator = l.indicator AND v.area_code = l.area_code
-        AND v.group_id = l.group_id AND v.year = l.year
-),
-cgd_visible AS (
-    SELECT indicator, area_code, group_id, year, value, n, suppressed, datasets
+cgd AS (
+    SELECT
+        indicator,
+        area_code,
+        group_id,
+        max(year) AS year,
+        arg_max(suppressed, year) AS suppressed,
+        CASE WHEN arg_max(suppressed, year) THEN NULL ELSE arg_max(value, year) END AS value,
+        arg_max(n, year) AS n,
+        arg_max(datasets, year) AS datasets
     FROM citizen_facts
     WHERE level = $level AND year <= $as_of
-),
-cgd_latest AS (
-    SELECT indicator, area_code, group_id, max(year) AS year
-    FROM cgd_visible
+        AND ($indicators IS NULL OR list_contains($indicators, indicator))
+        AND ($groups IS NULL OR list_contains($groups, group_id))
+        AND ($areas IS NULL OR list_contains($areas, area_code))
     GROUP BY indicator, area_code, group_id
-),
-cgd AS (
-    SELECT c.indicator, c.area_code, c.group_id, c.year, c.value, c.n, c.suppressed, c.datasets
-    FROM cgd_visible AS c
-    JOIN cgd_latest AS l
-        ON c.indicator = l.indicator AND c.area_code = l.area_code
-        AND c.group_id = l.group_id AND c.year = l.year
 ),
 judged AS (
     SELECT
-        cell.indicator,
-        cell.indicator_order,
-        cell.area_code,
-        cell.area_name,
-        cell.level,
-        cell.group_id,
-        cell.group_order,
+        ia.indicator,
+        ig.indicator_order,
+        ia.area_code,
+        ia.area_name,
+        ia.level,
+        ig.group_id,
+        ig.group_order,
         CASE
-            WHEN na.group_id IS NOT NULL THEN 'not_applicable'
+            WHEN ig.excluded THEN 'not_applicable'
             WHEN off.year >= $as_of - $window THEN 'current'
             WHEN off.year IS NOT NULL THEN 'stale'
-            WHEN tot.year IS NOT NULL THEN 'aggregate_only'
+            WHEN ia.total_latest_year IS NOT NULL THEN 'aggregate_only'
             ELSE 'missing'
         END AS status,
         off.year AS official_latest_year,
         off.value AS official_value,
         COALESCE(off.suppressed, FALSE) AS official_suppressed,
-        tot.year AS total_latest_year,
-        tot.value AS total_value,
+        ia.total_latest_year,
+        ia.total_value,
         CASE
             WHEN cgd.year IS NULL THEN 'none'
             WHEN cgd.year >= $as_of - $window THEN 'present'
@@ -99,25 +120,19 @@ judged AS (
         cgd.n AS cgd_n,
         cgd.datasets AS cgd_datasets,
         CASE
-            WHEN cell.higher_is_better THEN -gap.diff
-            WHEN NOT cell.higher_is_better THEN gap.diff
+            WHEN ig.higher_is_better THEN -gap.diff
+            WHEN NOT ig.higher_is_better THEN gap.diff
         END AS outcome_gap,
         gap.year AS outcome_gap_year
-    FROM cell
-    LEFT JOIN indicator_exclusions AS na
-        ON na.indicator = cell.indicator AND na.group_id = cell.group_id
+    FROM ind_area AS ia
+    JOIN ind_grp AS ig
+        ON ig.indicator = ia.indicator
     LEFT JOIN off
-        ON off.indicator = cell.indicator AND off.area_code = cell.area_code
-        AND off.group_id = cell.group_id
-    LEFT JOIN off AS tot
-        ON tot.indicator = cell.indicator AND tot.area_code = cell.area_code
-        AND tot.group_id = 'all'
+        ON off.indicator = ia.indicator AND off.area_code = ia.area_code AND off.group_id = ig.group_id
     LEFT JOIN cgd
-        ON cgd.indicator = cell.indicator AND cgd.area_code = cell.area_code
-        AND cgd.group_id = cell.group_id
+        ON cgd.indicator = ia.indicator AND cgd.area_code = ia.area_code AND cgd.group_id = ig.group_id
     LEFT JOIN gap
-        ON gap.indicator = cell.indicator AND gap.area_code = cell.area_code
-        AND gap.group_id = cell.group_id
+        ON gap.indicator = ia.indicator AND gap.area_code = ia.area_code AND gap.group_id = ig.group_id
 )
 SELECT
     indicator,
