@@ -189,6 +189,34 @@ def _year(year: int, locale: str) -> str:
     return format_decimal(year, format="0", locale=locale)
 
 
+def format_date(value: Any, lang: str = DEFAULT_LANG, *, length: str = "long") -> str:
+    """A date in the locale's words (``5 mars 2024``, ``5 de marzo de 2024``); ``–`` when absent.
+
+    Takes a date, a datetime or ISO text (``2024-03-05``, ``2024-03-05T10:00:00Z``); text that is
+    not a full date (``2024``, ``spring 2023``) is returned unchanged rather than guessed.
+    ``length`` is Babel's ``short``, ``medium``, ``long`` or ``full``.
+    """
+    import datetime as dt
+
+    if value is None or (not isinstance(value, str | dt.date) and _isnan(value)):
+        return "–"
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        text = str(value).strip()
+        if not text:
+            return "–"
+        try:
+            day = dt.date.fromisoformat(text[:10])
+        except ValueError:
+            return text
+    from babel.dates import format_date as _fd
+
+    return _fd(day, format=length, locale=babel_locale(lang))
+
+
 def format_points(diff: float | None, lang: str = DEFAULT_LANG, *, decimals: int = 1) -> str:
     """A signed difference in percentage points (``+12.3``)."""
     if diff is None or _isnan(diff):

@@ -69,8 +69,8 @@ def card(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
                 (t("ui.citizen.sampling", lng), rec.get("sampling")),
                 (t("ui.citizen.n", lng), i18n.format_number(rec.get("rows_stored"), lng, decimals=0)),
                 (t("ui.citizen.period", lng), t("ui.citizen.period_value", lng,
-                                                 start=rec.get("collection_start") or ui.MISSING,
-                                                 end=rec.get("collection_end") or ui.MISSING)),
+                                                 start=_date(rec.get("collection_start"), lng),
+                                                 end=_date(rec.get("collection_end"), lng))),
                 (t("ui.citizen.licence", lng), rec.get("licence")),
                 (t("ui.citizen.consent", lng), rec.get("consent")),
                 (t("ui.citizen.points", lng), t(f"ui.citizen.point_kind.{rec.get('point_kind') or 'none'}", lng)),
@@ -129,3 +129,9 @@ def _text(value: Any) -> str:
 
 
 ui.run_page("citizen_data", body)
+
+
+def _date(value: Any, lng: str) -> str:
+    """A collection date in the reader's language (``1 mars 2023``), or the missing mark."""
+    text = i18n.format_date(value, lng)
+    return ui.MISSING if text == "–" else text

@@ -254,8 +254,10 @@ def test_dates_follow_the_locale() -> None:
     assert texts["es"] == "5 de marzo de 2024"
     assert "مارس" in texts["ar"]
     assert len(set(texts.values())) == len(texts)
-    if hasattr(i18n, "format_date"):
-        assert {lang: i18n.format_date(day, lang) for lang in i18n.LANGUAGES} == texts
+    assert {lang: i18n.format_date(day, lang) for lang in i18n.LANGUAGES} == texts
+    assert i18n.format_date("2024-03-05T10:00:00Z", "fr") == "5 mars 2024"
+    assert i18n.format_date("spring 2023", "fr") == "spring 2023"  # not a date: shown as given
+    assert i18n.format_date(None, "es") == "–"
 
 
 # --- catalogue texts (group labels, indicator short titles) ------------------------------------

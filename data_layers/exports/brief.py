@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .. import palette, settings
-from ..i18n import direction, format_number, format_percent, format_points, format_year, normalise_lang, t
+from ..i18n import direction, format_date, format_number, format_percent, format_points, format_year, normalise_lang, t
 from .printing import NO_LIGATURES_CSS, PdfPrinter, shared_printer
 
 log = logging.getLogger(__name__)
@@ -704,7 +704,7 @@ def make_brief(store: Any, view: Any = None, *, area: str | None = None, indicat
     d = collect(store, area=area, indicator=indicator if area is None else None, level=level,
                 as_of=as_of, window=window, lang=lang)
     svg = map_svg(store, d)
-    generated_text = (generated or dt.datetime.now(dt.UTC).date()).isoformat()
+    generated_text = format_date(generated or dt.datetime.now(dt.UTC).date(), lang)
     header, footer = running_texts(d, generated_text)
     prn = printer or shared_printer()
     blocked_before = len(prn.outside_requests)

@@ -32,6 +32,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from .. import schema, settings
 from .report import Report
 
@@ -141,7 +143,7 @@ def dataset_meta(meta: dict[str, Any], *, dataset_id: str, source_kind: str, seq
     """A complete catalogue entry (every ``schema.DATASETS`` key)."""
     out: dict[str, Any] = {c.name: None for c in schema.DATASETS}
     for c in schema.DATASETS:
-        if c.type == schema.pa.string() and not c.nullable:
+        if c.type == pa.string() and not c.nullable:
             out[c.name] = ""
     out.update({k: v for k, v in meta.items() if k in out})
     out.update({

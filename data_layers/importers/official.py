@@ -636,8 +636,3 @@ def _national_where_global(obs: pd.DataFrame, rt: np.ndarray) -> np.ndarray:
     g = obs[rt == "G"][key].astype(str).agg("|".join, axis=1)
     allk = obs[key].astype(str).agg("|".join, axis=1)
     return (rt == "N") & allk.isin(set(g)).to_numpy()
-
-
-def total_mask(obs: pd.DataFrame) -> np.ndarray:
-    cols = [dim_column(d) for d in DIMENSION_NAMES]
-    return (obs[cols] == TOTAL).all(axis=1).to_numpy() & (obs["other_dims"] == "").to_numpy()

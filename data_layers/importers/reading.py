@@ -186,6 +186,12 @@ def binary_problem(kind: str) -> str:
 def read_csv_text(text: str, report: Report, *, delimiter: str | None = None) -> Table | None:
     """Parse CSV text into a :class:`Table`, reporting header and row-shape problems."""
     report.line_endings = line_endings(text)
+    body = text.lstrip("\r\n")
+    skipped = text[: len(text) - len(body)].replace("\r\n", "\n").count("\n") + \
+        text[: len(text) - len(body)].replace("\r\n", "").count("\r")
+    if skipped:
+        report.info(f"{skipped} blank line(s) before the header ignored")
+        text = body
     delim = delimiter or sniff_delimiter(text)
     report.delimiter = delim
     csv.field_size_limit(MAX_FIELD_CHARS)
@@ -213,7 +219,7 @@ def read_csv_text(text: str, report: Report, *, delimiter: str | None = None) ->
         report.info(f"{blank} blank line(s) ignored")
     if short:
         report.info(f"{short} row(s) had fewer fields than the header; the missing cells were read as blank")
-    return finish_header(header, frame, np.asarray(rownums, dtype=np.int64), report)
+    return finish_header(header, frame, np.asarray(rownums, dtype=np.int64) + skipped, report)
 
 
 def _fast_frame(text: str, delim: str, width: int) -> tuple[pd.DataFrame, np.ndarray] | None:

@@ -7,8 +7,8 @@
 -- so one click (one indicator x group) reads only its own facts instead of judging the whole level;
 -- official totals (group `all`) are always read, because `aggregate_only` needs them.
 -- The newest fact of a cell is taken with arg_max over the year: facts hold one row per cell and
--- year, so there are no ties. arg_max skips a NULL value in DuckDB but not in Spark, so a value
--- that is NULL because it is suppressed is blanked again from the newest row's `suppressed` flag.
+-- year, so there are no ties. arg_max skips a NULL value in DuckDB but not in Spark (max_by), so a
+-- value is taken only when the newest row's own (never NULL) "suppressed or empty" flag is false.
 WITH
 ind_grp AS (
     SELECT
@@ -40,7 +40,7 @@ off AS (
         group_id,
         max(year) AS year,
         arg_max(suppressed, year) AS suppressed,
-        CASE WHEN arg_max(suppressed, year) THEN NULL ELSE arg_max(value, year) END AS value
+        CASE WHEN arg_max(suppressed OR value IS NULL, year) THEN NULL ELSE arg_max(value, year) END AS value
     FROM visible
     GROUP BY indicator, area_code, group_id
 ),
@@ -78,7 +78,7 @@ cgd AS (
         group_id,
         max(year) AS year,
         arg_max(suppressed, year) AS suppressed,
-        CASE WHEN arg_max(suppressed, year) THEN NULL ELSE arg_max(value, year) END AS value,
+        CASE WHEN arg_max(suppressed OR value IS NULL, year) THEN NULL ELSE arg_max(value, year) END AS value,
         arg_max(n, year) AS n,
         arg_max(datasets, year) AS datasets
     FROM citizen_facts

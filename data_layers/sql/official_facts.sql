@@ -5,34 +5,38 @@
 -- Ties cannot happen: `pick` is unique per (observation, group) and prefers the group's first code,
 -- then the newest dataset. `total_value` (same indicator, area and year) is precomputed for the
 -- outcome gap.
-WITH matched AS (
+-- Speed at national scale (10 million rows): the winner of each key is found in one aggregation
+-- over the few columns the choice needs; its other columns are then fetched by `obs_key` (unique in
+-- the store, the low 15 digits of `pick`), so the wide rows are neither materialised nor aggregated.
+WITH best AS (
     SELECT
         o.indicator,
         o.area_code,
+        g.group_id,
         o.period,
+        max(CAST(1000 - g.priority AS BIGINT) * 1000000000000000 + o.obs_key) AS pick
+    FROM observations AS o
+    JOIN group_codes AS g
+        ON o.disagg_dim = g.dimension AND o.disagg_code = g.code
+    WHERE o.source_kind = 'official' AND (o.value IS NOT NULL OR o.suppressed)
+    GROUP BY o.indicator, o.area_code, g.group_id, o.period
+),
+chosen AS (
+    SELECT
+        b.indicator,
+        b.area_code,
+        b.group_id,
+        b.period,
         o.value,
         o.lower,
         o.upper,
         o.n,
         o.suppressed,
-        o.dataset_id,
-        g.group_id,
-        CAST(1000 - g.priority AS BIGINT) * 1000000000000000 + o.obs_key AS pick
-    FROM observations AS o
-    JOIN group_codes AS g
-        ON o.disagg_dim = g.dimension AND o.disagg_code = g.code
-    WHERE o.source_kind = 'official' AND (o.value IS NOT NULL OR o.suppressed)
-),
-best AS (
-    SELECT indicator, area_code, group_id, period, max(pick) AS pick
-    FROM matched
-    GROUP BY indicator, area_code, group_id, period
-),
-chosen AS (
-    SELECT m.*
-    FROM matched AS m
-    JOIN best AS b
-        ON m.group_id = b.group_id AND m.pick = b.pick
+        o.dataset_id
+    FROM best AS b
+    JOIN observations AS o
+        ON o.obs_key = b.pick % 1000000000000000
+    WHERE o.source_kind = 'official'
 )
 SELECT
     c.indicator,

@@ -9,14 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,12 +20,6 @@ from data_layers.i18n import t
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-OFFLINE_PROXY = {"server": "http://127.0.0.1:9", "bypass": "localhost,127.0.0.1"}
-START_TIMEOUT_S = 120
 PAGE_TIMEOUT_MS = 90_000
 DOWNLOAD_TIMEOUT_MS = 60_000
 MAX_TABS = 150  # the sidebar and a page hold fewer focusable elements than this
@@ -46,71 +33,23 @@ FOCUSED_JS = """() => {
   const box = e.closest('[data-testid]');
   return {tag: e.tagName, role: e.getAttribute('role') || '', label: (label || '').trim(),
           text: (e.innerText || e.value || '').trim(), testid: box ? box.getAttribute('data-testid') : '',
-          href: e.getAttribute('href') || ''};
+          href: e.getAttribute('href') || '',
+          download: !!e.closest('[data-testid="stDownloadButton"]')};
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture(scope="module")
+def app_base(app_url: str) -> str:
+    """The live dashboard of ``tests/browser/conftest.py``."""
+    return app_url.rstrip("/")
 
 
 @pytest.fixture(scope="module")
-def app_base(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The browser conftest's live server when it offers one, else our own over a sample copy."""
-    for name in ("live_server", "app_url"):
-        try:
-            value: Any = request.getfixturevalue(name)
-        except pytest.FixtureLookupError:
-            continue
-        url = value if isinstance(value, str) else getattr(value, "url", None)
-        if url:
-            yield str(url).rstrip("/")
-            return
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian Chromium (/usr/bin/chromium) is not installed")
-    work = tmp_path_factory.mktemp("kbd")
-    data = work / "data"
-    shutil.copytree(ROOT / "sample_data", data, ignore=shutil.ignore_patterns("boundaries"))
-    port = _free_port()
-    env = {**os.environ, "HOME": str(work), "GAPLENS_DATA_DIR": str(data)}
-    log_path = work / "streamlit.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(  # noqa: S603 - fixed arguments
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-             "--server.headless", "true"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310 - localhost
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(1)
-        else:
-            pytest.fail(f"dashboard did not start: {log_path.read_text()[-2000:]}")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-@pytest.fixture(scope="module")
-def page(app_base: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, proxy=OFFLINE_PROXY)
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
-        pg = context.new_page()
-        yield pg
-        browser.close()
+def page(chromium: Any) -> Iterator[Any]:
+    """One page (its own context, downloads accepted) on the conftest's Chromium."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
 
 
 def wait_ready(page: Any) -> None:
@@ -119,11 +58,11 @@ def wait_ready(page: Any) -> None:
     page.wait_for_timeout(700)
 
 
-def focused(page: Any) -> dict[str, str] | None:
+def focused(page: Any) -> dict[str, Any] | None:
     return page.evaluate(FOCUSED_JS)
 
 
-def tab_to(page: Any, want: Callable[[dict[str, str]], bool], what: str, *, backwards: bool = False) -> dict[str, str]:
+def tab_to(page: Any, want: Callable[[dict[str, Any]], bool], what: str, *, backwards: bool = False) -> dict[str, Any]:
     """Press Tab (or Shift+Tab) until the focused element satisfies ``want``."""
     key = "Shift+Tab" if backwards else "Tab"
     seen: list[str] = []
@@ -136,7 +75,7 @@ def tab_to(page: Any, want: Callable[[dict[str, str]], bool], what: str, *, back
     pytest.fail(f"{key} never reached {what}; focus went through: {seen[:60]}")
 
 
-def combobox(label: str) -> Callable[[dict[str, str]], bool]:
+def combobox(label: str) -> Callable[[dict[str, Any]], bool]:
     return lambda f: f["tag"] == "INPUT" and f["role"] == "combobox" and f["label"] == label
 
 
@@ -194,7 +133,7 @@ def test_the_task_with_the_keyboard_alone(page: Any, app_base: str) -> None:
     page.keyboard.press("Space")
     page.wait_for_timeout(500)
     csv_label = t("ui.download.csv", LANG)
-    tab_to(page, lambda f: f["testid"] == "stDownloadButton" and csv_label in f["text"], "the CSV download button")
+    tab_to(page, lambda f: f["download"] and f["text"].endswith(csv_label), "the CSV download button")
     with page.expect_download(timeout=DOWNLOAD_TIMEOUT_MS) as info:
         page.keyboard.press("Enter")
     download = info.value
