@@ -18,20 +18,35 @@ RSS_SAMPLE_S = 0.005  # psutil sampling period: short enough to catch DuckDB's t
 VERSIONED = ("duckdb", "pandas", "pyarrow", "numpy", "plotly", "streamlit", "geopandas", "shapely", "psutil")
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all its threads, DuckDB's included)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[dict[str, Any], Any]:
-    """Run ``fn`` ``repeats`` times; the median, the runs, and the last result."""
+    """Run ``fn`` ``repeats`` times; the median wall time, the runs, CPU time, and the last result.
+
+    CPU time is recorded beside wall time because the machine may be shared: wall time then grows
+    with the other processes' load, CPU time much less (see RESULTS.md).
+    """
     runs: list[float] = []
+    cpus: list[float] = []
     result = None
     for _ in range(max(1, repeats)):
-        t0 = time.perf_counter()
+        c0, t0 = cpu_seconds(), time.perf_counter()
         result = fn()
         runs.append(time.perf_counter() - t0)
-    return summary(runs), result
+        cpus.append(cpu_seconds() - c0)
+    return summary(runs, cpus), result
 
 
-def summary(runs: list[float]) -> dict[str, Any]:
-    return {"median_s": statistics.median(runs), "min_s": min(runs), "max_s": max(runs),
-            "runs_s": [round(r, 5) for r in runs]}
+def summary(runs: list[float], cpus: list[float] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"median_s": statistics.median(runs), "min_s": min(runs), "max_s": max(runs),
+                           "runs_s": [round(r, 5) for r in runs]}
+    if cpus:
+        out["cpu_median_s"] = statistics.median(cpus)
+    return out
 
 
 class RssMonitor:

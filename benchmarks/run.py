@@ -22,6 +22,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from .common import machine
 
 log = logging.getLogger("benchmarks.run")
 
-DEFAULT_WORK_DIR = Path("/tmp/gaplens-bench")
+DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "gaplens-bench"  # outside the repository
 ALLOWED_IN_REPO = PROJECT_DIR / "benchmarks" / "data"  # git-ignored; anything else in the repo is refused
 DEFAULT_REPEATS = {"S": 5, "M": 5, "L": 5, "tiny": 2}
 PANDAS_REPEATS_MAX = 3  # the pandas baseline takes tens of seconds at L; three runs give a median
@@ -66,6 +67,7 @@ def _worker(task: str, data: Path, out: Path, *, level: int, repeats: int, cells
     if cells_out is not None:
         cmd += ["--cells-out", str(cells_out)]
     env = dict(os.environ, PYTHONPATH=str(PROJECT_DIR))
+    load_before = [round(x, 2) for x in os.getloadavg()]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     wall = time.perf_counter() - t0
@@ -75,6 +77,7 @@ def _worker(task: str, data: Path, out: Path, *, level: int, repeats: int, cells
         return {"error": f"exit {proc.returncode}: {tail[-2000:]}", "wall_s": round(wall, 2)}
     res = json.loads(out.read_text(encoding="utf-8"))
     res["wall_s"] = round(wall, 2)
+    res["load_average_before_after"] = [load_before, [round(x, 2) for x in os.getloadavg()]]
     return res
 
 
@@ -156,7 +159,7 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    """The printed table: medians, baselines and ratios."""
+    """The printed table: medians (wall and CPU), baselines and ratios."""
     g, p, r = results["gaplens"], results["baselines"]["pandas"], results["baselines"]["raw"]
     raw = _median(r, "raw_scan")
 
@@ -165,10 +168,15 @@ def table(results: dict[str, Any]) -> str:
             return "-"
         return f"{v * 1000:.1f} ms" if v < 1 else f"{v:.2f} s"
 
+    def cpu(key: str) -> str:
+        return fmt(g.get("timings", {}).get(key, {}).get("cpu_median_s"))
+
     def x(a: float | None, b: float | None) -> str:
         return "-" if a is None or b is None or b == 0 else f"{a / b:.1f}x"
 
-    rows = [("step", "GapLens", "pandas", "pandas/GapLens", "GapLens/raw scan")]
+    facts, cov = _median(g, "facts_build"), _median(g, "coverage_table")
+    both = facts + cov if facts is not None and cov is not None else None
+    rows = [("step", "GapLens", "(CPU)", "pandas", "pandas/GapLens", "GapLens/raw scan")]
     spec = (("facts build (refresh, stale facts)", "facts_build", "facts"),
             ("  of which facts SQL", "facts_build_sql_only", None),
             ("store open (facts fresh)", "store_open", None),
@@ -178,31 +186,32 @@ def table(results: dict[str, Any]) -> str:
             ("click's area scores, warm", "click_scores_warm", None),
             ("area gap scores, all cells", "area_scores", None),
             ("point-in-polygon at import", "point_in_polygon", None),
+            ("gap map figure (first build)", "gap_map_figure_first", None),
             ("gap map figure", "gap_map_figure", None))
     for label, gk, pk in spec:
         gv = _median(g, gk)
         pv = _median(p, pk) if pk else None
-        rows.append((label, fmt(gv), fmt(pv), x(pv, gv) if pk else "",
+        rows.append((label, fmt(gv), cpu(gk), fmt(pv), x(pv, gv) if pk else "",
                      x(gv, raw) if gk in ("facts_build", "facts_build_sql_only", "coverage_table") else ""))
-    rows.append(("end to end (facts + table)", fmt((_median(g, "facts_build") or 0) + (_median(g, "coverage_table") or 0)),
-                 fmt(_median(p, "total")), x(_median(p, "total"), (_median(g, "facts_build") or 0) + (_median(g, "coverage_table") or 0)), ""))
-    rows.append(("raw scan, 6 columns (floor)", "", "", "", fmt(raw)))
-    rows.append(("raw scan, all rule columns", "", "", "", fmt(_median(r, "raw_scan_rule_columns"))))
-    rows.append(("raw latest-year aggregation", "", "", "", fmt(_median(r, "raw_latest_year_aggregation"))))
+    rows.append(("end to end (facts + table)", fmt(both), "", fmt(_median(p, "total")), x(_median(p, "total"), both), ""))
+    rows.append(("raw scan, 6 columns (floor)", "", "", "", "", fmt(raw)))
+    rows.append(("raw scan, all rule columns", "", "", "", "", fmt(_median(r, "raw_scan_rule_columns"))))
+    rows.append(("raw latest-year aggregation", "", "", "", "", fmt(_median(r, "raw_latest_year_aggregation"))))
     page = results.get("page") or {}
     if page.get("available"):
-        rows.append(("gap-map page rerun, new filter", fmt(_median(page, "page_rerun_new_filter")), "", "", ""))
-        rows.append(("gap-map page rerun, cached filter", fmt(_median(page, "page_rerun_cached_filter")), "", "", ""))
-    gm = g.get("info", {}).get("gap_map", {})
-    mem = [("peak RSS, GapLens worker", g.get("memory", {}).get("peak_rss_mb")),
-           ("peak RSS, pandas baseline", p.get("memory", {}).get("peak_rss_mb")),
-           ("peak RSS, raw scan", r.get("memory", {}).get("peak_rss_mb"))]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        rows.append(("gap-map page rerun, new filter", fmt(_median(page, "page_rerun_new_filter")), "", "", "", ""))
+        rows.append(("gap-map page rerun, cached filter", fmt(_median(page, "page_rerun_cached_filter")), "", "", "", ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    gm = g.get("info", {}).get("gap_map", {})
     if gm.get("payload_bytes") is not None:
         lines.append(f"gap map payload: {gm['payload_bytes']:,} bytes for {gm.get('areas')} areas")
-    lines += [f"{k}: {v} MB" for k, v in mem if v is not None]
+    elif gm.get("note"):
+        lines.append(f"gap map: {gm['note']}")
+    mem = [("peak RSS, GapLens worker", g), ("peak RSS, pandas baseline", p), ("peak RSS, raw scan", r),
+           ("peak RSS, page (AppTest)", page)]
+    lines += [f"{k}: {v['memory']['peak_rss_mb']} MB" for k, v in mem if v.get("memory")]
     return "\n".join(lines)
 
 

@@ -292,7 +292,7 @@ def _official_frame(design: dict[str, np.ndarray], sel: np.ndarray, areas: pd.Da
     value = np.where(suppressed | not_available, np.nan, value)
     df = pd.DataFrame({
         "indicator": np.asarray(indicators, dtype=object)[ind],
-        "series": np.char.add(np.asarray(series, dtype=str)[ind], np.where(s_idx == 0, "", np.char.add("_", s_idx.astype(str)))).astype(object),
+        "series": _series_codes(series, ind, s_idx),
         "area_code": areas["code"].to_numpy(dtype=object)[area],
         "period": year,
         "value": value,
@@ -308,6 +308,12 @@ def _official_frame(design: dict[str, np.ndarray], sel: np.ndarray, areas: pd.Da
         lookup = np.array([dims.get(dim, "_T") for _, dims in CODES], dtype=object)
         df[dim] = lookup[code]
     return df
+
+
+def _series_codes(series: list[str], ind: np.ndarray, s_idx: np.ndarray) -> np.ndarray:
+    """Series code per row: the indicator's main UN series, then ``<series>_<k>`` for the others."""
+    suffix = np.where(s_idx == 0, "", np.char.add("_", s_idx.astype(str)))
+    return np.char.add(np.asarray(series, dtype=str)[ind], suffix).astype(object)
 
 
 # --- citizen observations -------------------------------------------------------------------

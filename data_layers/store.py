@@ -205,9 +205,8 @@ class GapStore:
                 # Arrow hands text to pandas without one Python object per value: ~5x cheaper than
                 # fetch_df on large results (the coverage table of a level with thousands of areas)
                 df = _arrow_frame(rel.to_arrow_reader(_ARROW_BATCH_ROWS), self.max_rows)
-            else:
-                rel = cur.execute(sql, params or {})
-                df = rel.fetch_df_chunk(vectors_per_chunk=max(1, (self.max_rows + 1) // 2048 + 1))
+            else:  # same relation (bound once), DuckDB's own pandas conversion, capped past max_rows
+                df = rel.limit(self.max_rows + 1).df()
         except duckdb.InterruptException as e:
             raise QueryError(f"query interrupted after {self.timeout_s:.0f} s") from e
         except duckdb.Error as e:

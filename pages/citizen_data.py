@@ -128,10 +128,10 @@ def _text(value: Any) -> str:
     return str(value).replace("\n", " ")
 
 
-ui.run_page("citizen_data", body)
-
-
 def _date(value: Any, lng: str) -> str:
     """A collection date in the reader's language (``1 mars 2023``), or the missing mark."""
     text = i18n.format_date(value, lng)
     return ui.MISSING if text == "–" else text
+
+
+ui.run_page("citizen_data", body)

@@ -515,6 +515,7 @@ def run_page(slug: str, body: Callable[[Any, View], None]) -> None:
     An unexpected error never shows a traceback: the person sees a short reference to quote,
     and the full traceback goes to the server log under that reference.
     """
+    _ensure_entrypoint()
     st.session_state["gl.slug"] = slug
     v = view()
     try:
@@ -530,6 +531,25 @@ def run_page(slug: str, body: Callable[[Any, View], None]) -> None:
         ref = uuid.uuid4().hex[:8]
         log.exception("page %s failed (reference %s)", slug, ref)
         st.error(t("ui.error.unexpected", v.lang, ref=ref), icon=":material/error:")
+
+
+def _ensure_entrypoint() -> None:
+    """Rerun through ``dashboard.py`` when Streamlit ran this page script on its own.
+
+    With a ``pages/`` folder beside the entry script, Streamlit starts in its legacy multipage
+    mode and stays there until the entry script calls ``st.navigation``. If the first request a
+    fresh server gets is a deep link (``/gap_map?...``), it runs the page alone: no sidebar, no
+    URL sync, a navigation listing every file of ``pages/``, for every later visitor too. The
+    page then switches the server to ``st.navigation`` mode and reruns; the page keeps its URL
+    path, which is the hash ``st.Page(url_path=...)`` gives it, so the visitor lands where they
+    asked. (``PagesManager.uses_pages_directory`` is what ``st.navigation`` itself sets.)
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        log.info("page script ran without the entry script: switching to st.navigation and rerunning")
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def header(title_key: str, lead_key: str, v: View, *, describe: bool = True, **kw: Any) -> None:

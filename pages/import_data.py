@@ -45,6 +45,12 @@ def _ss() -> Any:
     return st.session_state
 
 
+def _request(action: str) -> None:
+    """Button callback: remember the request in the session, so that a rerun between the click and
+    the page reaching its handler cannot lose it (a button is True for one run only)."""
+    _ss()[_PREFIX + f"want.{action}"] = True
+
+
 def _save_upload(uploaded: Any, kind: str) -> Path:
     """Keep the upload in a private temporary folder under its own (sanitised) name: Open SDG
     files carry their indicator in the name."""
@@ -115,7 +121,9 @@ def body(gs: Any, v: View) -> None:  # noqa: PLR0911 - one early return per miss
             _boundaries_form(pv, options, lng)
         options["accept_partial"] = st.checkbox(t("ui.import.accept_partial", lng),
                                                 help=t("ui.import.accept_partial_help", lng))
-        check = st.form_submit_button(t("ui.import.check", lng), icon=":material/fact_check:", type="secondary")
+        st.form_submit_button(t("ui.import.check", lng), icon=":material/fact_check:", type="secondary",
+                              on_click=_request, args=("check",))
+    check = _ss().pop(_PREFIX + "want.check", False)
     signature = json.dumps({"file": _file_id(path), "kind": kind, **{k: v for k, v in options.items()}},
                            sort_keys=True, default=str)
     if check:
@@ -140,8 +148,9 @@ def body(gs: Any, v: View) -> None:  # noqa: PLR0911 - one early return per miss
     if stale:
         st.warning(t("ui.import.stale", lng), icon=":material/update:")
     importable = report.status in (ACCEPTED, PARTIAL)
-    if st.button(t("ui.import.confirm", lng), type="primary", icon=":material/upload:",
-                 disabled=stale or not importable, key=_PREFIX + "confirm"):
+    st.button(t("ui.import.confirm", lng), type="primary", icon=":material/upload:", disabled=stale or not importable,
+              key=_PREFIX + "confirm", on_click=_request, args=("confirm",))
+    if _ss().pop(_PREFIX + "want.confirm", False) and importable and not stale:
         bar = st.progress(0.0, text=t("ui.import.stage.reading", lng))
 
         def tick(stage: str, fraction: float) -> None:
@@ -349,10 +358,12 @@ def _after_import(report: Report, lng: str) -> None:
     if report.status in (ACCEPTED, PARTIAL):
         st.success(t("ui.import.visible_now", lng), icon=":material/visibility:")
         ui.link("overview", t("ui.nav.overview", lng), icon=":material/dashboard:")
-    if st.button(t("ui.import.another", lng), key=_PREFIX + "another"):
-        for k in [k for k in _ss() if str(k).startswith(_PREFIX)]:
-            del _ss()[k]
-        st.rerun()
+    st.button(t("ui.import.another", lng), key=_PREFIX + "another", on_click=_reset)
+
+
+def _reset() -> None:
+    for k in [k for k in _ss() if str(k).startswith(_PREFIX)]:
+        del _ss()[k]
 
 
 ui.run_page("import_data", body)

@@ -229,3 +229,26 @@ def test_cli_reports_codes_unknown_to_the_framework(tmp_path: Path) -> None:
     res = _cli("import", "framework", str(SHARED_FRAMEWORK), "--lang", "en", "--data-dir", str(data))
     assert res.returncode == 0, res.stderr
     assert "17.99.1" in res.stderr and "not in the framework" in res.stderr
+
+
+@needs_framework
+def test_dashboard_full_titles_come_from_the_framework(imported: Path, tmp_path: Path) -> None:
+    """The pages' full indicator titles (hover, matrix axis) are the framework's in the chosen
+    language; a store without imported titles shows English, visibly marked."""
+    from data_layers import views
+
+    store = GapStore(imported, rebuild_facts=False)
+    try:
+        fr = views.indicator_title(store, "6.1.1", "fr", full=True)
+        assert fr == framework.title("6.1.1", "fr", imported)[0] and "eau potable" in fr
+        assert views.indicator_label(store, "6.1.1", "ar", full=True).startswith(framework.title("6.1.1", "ar", imported)[0])
+    finally:
+        store.close()
+    bare = tmp_path / "bare"
+    shutil.copytree(imported, bare, ignore=shutil.ignore_patterns(framework.FRAMEWORK_FILE, "boundaries"))
+    store = GapStore(bare, rebuild_facts=False)
+    try:
+        assert views.indicator_title(store, "6.1.1", "es", full=True).endswith(framework.FALLBACK_MARK)
+        assert views.indicator_title(store, "6.1.1", "en", full=True) == framework.title("6.1.1", "en", bare)[0]
+    finally:
+        store.close()

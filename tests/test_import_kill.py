@@ -69,6 +69,7 @@ def _run_and_kill(big: Path, store: Path, stage: str, delay: float) -> list[str]
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(timeout=120)
+    seen += [line.split()[0] for line in proc.stdout.read().splitlines() if line.strip()]  # printed before the kill
     return seen
 
 

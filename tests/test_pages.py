@@ -44,20 +44,24 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dst
 
 
+ORIGINAL_PAGES_MANAGER_INIT = PagesManager.__init__
+
+
 @pytest.fixture(autouse=True)
 def app_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Point the app at the copy, start every test with empty caches, and run the entry script on
-    every rerun as the server does.
+    """Point the app at the copy, start every test with empty caches, and keep Streamlit in
+    ``st.navigation`` mode between runs, as a running server is.
 
-    The server sets ``PagesManager.uses_pages_directory = False`` once ``st.navigation`` runs and
-    keeps it; AppTest resets it before every run and, because a ``pages/`` folder exists, would
-    otherwise run the page script alone from the second run on (no sidebar, no URL sync).
+    A server leaves the legacy ``pages/`` mode for good once the entry script has called
+    ``st.navigation``; AppTest resets that before every run, so from the second run on it would
+    run the page script alone. The page then reruns through the entry script by itself
+    (:func:`test_a_page_run_alone_brings_back_the_entry_script`), but that rerun drops a button
+    click, so the other tests start each run the way the server does.
     """
     monkeypatch.setenv("GAPLENS_DATA_DIR", str(data_dir))
-    original = PagesManager.__init__
 
     def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
+        ORIGINAL_PAGES_MANAGER_INIT(self, *args, **kwargs)
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
@@ -124,6 +128,19 @@ def test_page_renders_with_tables_and_downloads(page: str) -> None:
     for el in charts:
         spec = json.loads(el.proto.spec)
         assert spec["data"], "a chart with no traces"
+
+
+def test_a_page_run_alone_brings_back_the_entry_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh server whose first request is a deep link runs the page script alone (legacy
+    ``pages/`` mode); the page must rerun through ``dashboard.py`` (sidebar, URL sync)."""
+    monkeypatch.setattr(PagesManager, "__init__", ORIGINAL_PAGES_MANAGER_INIT)
+    at = app().run()
+    at.query_params["group"] = "women"
+    at.switch_page("pages/gap_map.py").run()
+    ok(at)
+    assert at.title[0].value == "Gap map"
+    assert at.sidebar.selectbox(key="w.group").value == "women", "the entry script ran: filters and URL sync"
+    assert "Women" in specs(at)[0]["layout"]["title"]["text"]
 
 
 def test_navigation_registers_every_page() -> None:

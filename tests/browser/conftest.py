@@ -18,6 +18,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start ``streamlit run dashboard.py`` (HOME and the data in temporary folders) and wait
-    until it answers ``/_stcore/health``."""
-    if not CHROMIUM.exists():
-        pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium (make test installs it)")
-    work = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def serve(work: Path) -> Iterator[str]:
+    """Run ``streamlit run dashboard.py`` on a free port over a copy of the sample (HOME and the
+    data in ``work``) until the block ends; yields the app's URL once ``/_stcore/health`` answers."""
     data = work / "sample_data"
     shutil.copytree(ROOT / "sample_data", data, ignore=shutil.ignore_patterns("boundaries"))
     home = work / "home"
@@ -57,7 +55,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "HOME": str(home), "GAPLENS_DATA_DIR": str(data), "PYTHONNOUSERSITE": "1"}
     log_path = work / "streamlit.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(  # noqa: S603 (fixed argument list, our own interpreter)
+        proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
              "--server.headless", "true", "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -87,11 +85,33 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=10)
 
 
+def _need_chromium() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("browser tests need Debian's chromium at /usr/bin/chromium (make test installs it)")
+
+
 @pytest.fixture(scope="session")
-def chromium(app_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard, served once for the whole browser test session."""
+    _need_chromium()
+    with serve(tmp_path_factory.mktemp("e2e")) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url(tmp_path: Path) -> Iterator[str]:
+    """A dashboard server of its own, that nobody has visited yet (for first-request behaviour)."""
+    _need_chromium()
+    with serve(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One headless Chromium for the session (system binary, HOME in a temporary folder)."""
     from playwright.sync_api import sync_playwright
 
+    _need_chromium()
     home = tmp_path_factory.mktemp("browser-home")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, proxy=OFFLINE_PROXY,

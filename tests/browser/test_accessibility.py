@@ -111,6 +111,17 @@ def axe_problems(page: Any, axe_js: Path, where: str) -> list[str]:
     return [f"{where} {_describe(v)}" for v in res["violations"] if v["impact"] in BLOCKING]
 
 
+def error_problems(page: Any, lang: str, where: str) -> list[str]:
+    """An audit of an error message is no audit of the page: the page must have drawn."""
+    unexpected = i18n.t("ui.error.unexpected", lang, ref="").split(".")[0]
+    found = page.evaluate(
+        """(marker) => [...document.querySelectorAll('[data-testid="stException"], [data-testid="stAlert"]')]
+             .map(e => e.innerText).filter(t => t.includes(marker) || t.includes('Traceback'))""", unexpected)
+    if page.locator('[data-testid="stException"]').count():
+        found.append("a Streamlit exception box")
+    return [f"{where}: the page shows an error: {found[0][:200]}"] if found else []
+
+
 def language_problems(page: Any, lang: str, where: str) -> list[str]:
     """Screen readers pick their voice from <html lang>; Arabic reads right to left."""
     got = page.evaluate("() => [document.documentElement.lang, document.documentElement.dir || 'ltr', "
@@ -171,6 +182,7 @@ def test_every_page_is_accessible(variant: str, browser_page: Any, app_base: str
         where = f"{path} [{variant}]"
         page.goto(_url(app_base, path, params), wait_until="domcontentloaded", timeout=PAGE_TIMEOUT_MS)
         wait_ready(page)
+        problems += error_problems(page, lang, where)
         problems += axe_problems(page, axe_js, where)
         problems += language_problems(page, lang, where)
         if variant in CHART_CHECKS:

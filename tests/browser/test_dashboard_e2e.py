@@ -138,7 +138,7 @@ def test_a_shared_url_restores_the_view(web: Any, chromium: Any, recorder: Any, 
         page.wait_for_selector(".js-plotly-plot .gtitle", timeout=30_000)
         group_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
             has_text="Group of people")
-        assert "Rural people" in group_box.inner_text()
+        assert group_box.locator("input").input_value() == "Rural people"
         assert page.locator(".js-plotly-plot .gtitle").all_inner_texts() == titles
         assert page.url == shared
     finally:
@@ -179,3 +179,23 @@ def test_a_csv_download_is_the_table_shown(web: Any, app_url: str) -> None:
     assert rows[0][:2] == ["Area", "Blind-spot score"]
     assert 1 < len(rows) <= 11
     assert all(r[0] for r in rows[1:]), "every row names its area"
+
+
+def test_a_deep_link_as_the_first_request_of_a_fresh_server(chromium: Any, fresh_app_url: str) -> None:
+    """Streamlit's legacy ``pages/`` mode would run the page alone, for every later visitor too;
+    the page must bring back the sidebar filters, the registered navigation and the URL sync."""
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = context.new_page()
+        goto(page, f"{fresh_app_url}/gap_map?group=women&level=2")
+        page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stSelectbox"]', timeout=30_000)
+        group_box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(
+            has_text="Group of people")
+        assert group_box.locator("input").input_value() == "Women and girls"
+        nav = page.eval_on_selector_all('[data-testid="stSidebarNavLink"]', "els => els.map(e => e.textContent)")
+        assert not any("components" in n for n in nav), nav
+        assert page.locator("h1").first.inner_text() == "Gap map"
+        page.wait_for_function(f"() => document.querySelectorAll('path.choroplethlocation').length >= {N_PROVINCES}",
+                               timeout=30_000)
+    finally:
+        context.close()
