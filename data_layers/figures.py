@@ -934,7 +934,7 @@ def group_comparison(store: Any, view: View) -> ChartResult:
             marker={"color": [pal.STATUS_STYLES["stale"].color if s else pal.STATUS_STYLES["current"].color
                               for s in stale],
                     "pattern": {"shape": [pal.STATUS_STYLES["stale"].pattern if s else "" for s in stale],
-                                "fgcolor": pal.TEXT, "solidity": 0.2},
+                                "fgcolor": pal.TEXT, "solidity": 0.2, "fillmode": "overlay"},
                     "line": {"color": th.border, "width": 1}},
             error_x={"type": "data", "array": [0 if is_missing(e) else e for e in err_plus],
                      "arrayminus": [0 if is_missing(e) else e for e in err_minus], "visible": has_err,
@@ -956,7 +956,7 @@ def group_comparison(store: Any, view: View) -> ChartResult:
             name=f"{pal.STATUS_STYLES['suppressed'].symbol} {i18n.t('status.suppressed.label', lang)}",
             marker={"color": pal.with_alpha("#BDBDBD", 0.35),
                     "pattern": {"shape": pal.STATUS_STYLES["suppressed"].pattern, "fgcolor": "#6E6E6E",
-                                "size": 8, "solidity": 0.3},
+                                "size": 8, "solidity": 0.3, "fillmode": "overlay"},
                     "line": {"color": "#6E6E6E", "width": 1}},
             text=[i18n.t("fig.groups.suppressed_text", lang, year=i18n.format_year(y, lang))
                   for y in sub["official_latest_year"]],
@@ -1253,7 +1253,7 @@ def overview_bars(store: Any, view: View) -> ChartResult:
         fig.add_trace(go.Bar(
             x=share, y=[_esc(n) for n in names], orientation="h", name=class_label(h, lang),
             marker={"color": style.color, "pattern": {"shape": style.pattern, "fgcolor": pal.text_on(style.color),
-                                                      "solidity": 0.12, "size": 10},
+                                                      "solidity": 0.12, "size": 10, "fillmode": "overlay"},
                     "line": {"color": th.border, "width": 1}},
             text=[i18n.format_percent(s, lang) if s >= 0.06 else "" for s in share], textposition="inside",
             insidetextanchor="middle", textfont={"color": pal.text_on(style.color), "size": th.font_size - 1},

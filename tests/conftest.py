@@ -9,126 +9,26 @@ written through the real write path (:func:`storage.write_dataset`, :func:`stora
 
 from __future__ import annotations
 
-import io
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
-import shapely
+from support import (
+    DEFAULT_AREAS,
+    DEFAULT_INDICATORS,
+    SAMPLE_DIR,
+    TinyStore,
+    _indicator_catalogue,
+    _typed_observations,
+    dataset_meta,
+    nested_squares,
+    read_inline_csv,
+)
 
-from data_layers import schema, storage, tidy
+from data_layers import storage, tidy
 from data_layers.store import GapStore
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_DIR = ROOT / "sample_data"
-SHARED_DIR = ROOT.parent / "shared"
-
-# A small hierarchy: one country, two regions, three provinces (nested squares).
-DEFAULT_AREAS = """
-code,name,level,parent_code
-XX,Testland,0,
-R1,Region One,1,XX
-R2,Region Two,1,XX
-P1,Province One,2,R1
-P2,Province Two,2,R1
-P3,Province Three,2,R2
-"""
-
-# Two indicators of opposite polarity; the group catalogue is the package default.
-DEFAULT_INDICATORS = """
-code,higher_is_better,not_applicable
-1.2.1,false,
-6.1.1,true,
-"""
-
-_OBS_TYPES = {"period": "int", "value": "float", "lower": "float", "upper": "float", "n": "Int64",
-              "lat": "float", "lon": "float", "suppressed": "bool", "is_point": "bool"}
-_TRUE = {"true", "1", "yes", "y"}
-
-
-def read_inline_csv(text: str) -> pd.DataFrame:
-    """CSV text as a frame of trimmed strings (so inline tables may be aligned with spaces)."""
-    df = pd.read_csv(io.StringIO(text.strip()), dtype=str, keep_default_na=False, skipinitialspace=True)
-    df.columns = [c.strip() for c in df.columns]
-    return df.apply(lambda col: col.str.strip())
-
-
-def nested_squares(areas: pd.DataFrame) -> list[Any]:
-    """A square per area, children splitting their parent's square into vertical strips."""
-    codes = set(areas["code"])
-    children: dict[str, list[str]] = {}
-    roots: list[str] = []
-    for r in areas.itertuples():
-        if r.parent_code and r.parent_code in codes:
-            children.setdefault(r.parent_code, []).append(r.code)
-        else:
-            roots.append(r.code)
-    boxes: dict[str, tuple[float, float, float, float]] = {}
-
-    def place(code: str, box: tuple[float, float, float, float]) -> None:
-        boxes[code] = box
-        kids = children.get(code, [])
-        x0, y0, x1, y1 = box
-        width = (x1 - x0) / max(len(kids), 1)
-        for i, kid in enumerate(kids):
-            place(kid, (x0 + i * width, y0, x0 + (i + 1) * width, y1))
-
-    for i, code in enumerate(roots):
-        place(code, (10.0 * i, 0.0, 10.0 * i + 8.0, 8.0))
-    return [shapely.box(*boxes[c]) for c in areas["code"]]
-
-
-def _indicator_catalogue(text: str) -> pd.DataFrame:
-    """An indicators.csv from a few columns; the rest get neutral defaults."""
-    given = read_inline_csv(text)
-    rows = []
-    for r in given.to_dict("records"):
-        code = r["code"]
-        parts = code.split(".")
-        rows.append({
-            "code": code, "goal": r.get("goal") or parts[0], "target": r.get("target") or ".".join(parts[:2]),
-            "series": r.get("series", ""), "title": r.get("title") or f"Indicator {code}",
-            "short_title": r.get("short_title") or f"Ind {code}", "unit": r.get("unit") or "percent",
-            "higher_is_better": r.get("higher_is_better", ""), "survey_based": r.get("survey_based") or "true",
-            "not_applicable": r.get("not_applicable", ""),
-        })
-    return pd.DataFrame(rows, columns=schema.names(schema.INDICATORS))
-
-
-def _typed_observations(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for col, kind in _OBS_TYPES.items():
-        if col not in out:
-            continue
-        s = out[col].replace("", None)
-        if kind == "int":
-            out[col] = s.astype(int)
-        elif kind == "float":
-            out[col] = pd.to_numeric(s, errors="raise").astype("float64")
-        elif kind == "Int64":
-            out[col] = pd.to_numeric(s, errors="raise").astype("Int64")
-        else:
-            out[col] = s.fillna("false").str.lower().isin(_TRUE)
-    return out
-
-
-def dataset_meta(dataset_id: str, kind: str, seq: int, **extra: Any) -> dict[str, Any]:
-    """Complete dataset.json content for a test dataset."""
-    meta: dict[str, Any] = {c.name: "" for c in schema.DATASETS}
-    meta.update({c: None for c in schema.GATEWAYS + schema.QUALITY_SCORES})
-    meta.update({"dataset_id": dataset_id, "seq": seq, "source_kind": kind, "title": f"Test {dataset_id}",
-                 "producer": "tests", "licence": "CC0 1.0", "imported_at": "2025-01-01T00:00:00+00:00",
-                 "rows_rejected": 0, "point_kind": "place" if kind == "citizen" else "none", "k_min": 5})
-    meta.update(extra)
-    return meta
-
-
-TinyStore = Callable[..., GapStore]
 
 
 @pytest.fixture
@@ -171,13 +71,6 @@ def tiny_store(tmp_path: Path) -> TinyStore:
     yield make
     for s in made:
         s.close()
-
-
-def cell(cells: pd.DataFrame, indicator: str, area: str, group: str) -> dict[str, Any]:
-    """The one row of a coverage table for (indicator, area, group), as a dict."""
-    hit = cells[(cells["indicator"] == indicator) & (cells["area_code"] == area) & (cells["group"] == group)]
-    assert len(hit) == 1, f"expected one cell for {indicator} {area} {group}, found {len(hit)}"
-    return hit.iloc[0].to_dict()
 
 
 @pytest.fixture(scope="session")

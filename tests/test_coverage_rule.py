@@ -12,7 +12,7 @@ import math
 
 import pandas as pd
 import pytest
-from conftest import cell
+from support import cell
 
 from data_layers.schema import CELL_COLUMNS, STATUSES
 

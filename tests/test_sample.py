@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import shapely
 import yaml
-from conftest import SHARED_DIR, cell
+from support import SHARED_DIR, cell
 
 from data_layers import docs, sample, schema
 from data_layers.store import GapStore

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import dataset_meta
+from support import dataset_meta
 
 from data_layers import storage, tidy
 from data_layers.store import GapStore
