@@ -22,7 +22,7 @@ export PYTHONNOUSERSITE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help run test venv deps apt-deps lint pytest docs docs-check sample clean
+.PHONY: help run test venv deps apt-deps axe lint pytest docs docs-check sample clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ help:  ## list the targets
 run: deps  ## serve the dashboard on http://localhost:8501 (PORT=... to change)
 	$(PY) -m streamlit run dashboard.py --server.port $(PORT)
 
-test: deps apt-deps  ## lint, then the whole test suite
+test: deps apt-deps axe  ## lint, then the whole test suite
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -67,6 +67,10 @@ apt-deps:  ## install the Debian packages the tests need, when missing (root, el
 	  $$sudo apt-get update -qq; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+axe: deps  ## fetch axe-core (npm registry, checked by SHA-256) into ~/.cache/gaplens/axe for the accessibility tests
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory apt-deps APT_PACKAGES=npm
+	$(PY) tools/axe.py
 
 lint: deps  ## ruff, as CI runs it
 	$(VENV)/bin/ruff check .

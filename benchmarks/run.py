@@ -152,7 +152,12 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
         met = None if v is None else (v >= limit if unit == "x>=" else v <= limit)
         miss = None
         if met is False:
-            miss = f"{limit / v:.1f}x short" if unit == "x>=" else f"{v / limit:.2f}x the limit (+{v - limit:.3g} {unit.rstrip('>=')})"
+            if unit == "x>=":
+                miss = f"only {v:.1f}x, {limit / v:.1f}x short of {limit:g}x"
+            elif unit == "x":
+                miss = f"{v:.1f}x the floor, {v / limit:.1f}x the allowed {limit:g}x"
+            else:
+                miss = f"{v / limit:.1f}x the limit, +{v - limit:.3g} {unit}"
         targets.append({"key": key, "target": text, "metric": metric, "limit": limit, "unit": unit.rstrip(">="),
                         "measured": None if v is None else round(v, 4), "met": met, "miss": miss})
     return {"ratios": ratios, "targets": targets}

@@ -547,7 +547,7 @@ def _ensure_entrypoint() -> None:
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
-        log.info("page script ran without the entry script: switching to st.navigation and rerunning")
+        log.log(logging.INFO, "page script ran without the entry script: switching to st.navigation and rerunning")
         PagesManager.uses_pages_directory = False
         st.rerun()
 
