@@ -34,6 +34,7 @@ def timed(fn: Callable[[], Any], repeats: int) -> tuple[dict[str, Any], Any]:
     cpus: list[float] = []
     result = None
     for _ in range(max(1, repeats)):
+        result = None  # the previous run's result is not kept alive during the next (peak memory)
         c0, t0 = cpu_seconds(), time.perf_counter()
         result = fn()
         runs.append(time.perf_counter() - t0)

@@ -22,6 +22,7 @@ ROWS: tuple[tuple[str, str, str | None], ...] = (
     ("click's area scores, warm", "click_scores_warm", None),
     ("area gap scores, all cells of the level", "area_scores", None),
     ("point-in-polygon of the citizen points", "point_in_polygon", None),
+    ("… plain `gpd.sjoin(..., predicate=\"within\")`, for reference", "point_in_polygon_sjoin_reference", None),
     ("gap map figure, first build (simplifies geometry)", "gap_map_figure_first", None),
     ("gap map figure", "gap_map_figure", None),
 )

@@ -191,6 +191,7 @@ def table(results: dict[str, Any]) -> str:
             ("click's area scores, warm", "click_scores_warm", None),
             ("area gap scores, all cells", "area_scores", None),
             ("point-in-polygon at import", "point_in_polygon", None),
+            ("  plain gpd.sjoin, for reference", "point_in_polygon_sjoin_reference", None),
             ("gap map figure (first build)", "gap_map_figure_first", None),
             ("gap map figure", "gap_map_figure", None))
     for label, gk, pk in spec:

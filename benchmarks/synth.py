@@ -489,12 +489,14 @@ def copy_sample(out: Path) -> dict[str, Any]:
 def ensure(out: Path, scale_name: str, *, regenerate: bool = False) -> dict[str, Any]:
     """A store of the scale in ``out``: reused when its manifest matches, else (re)generated."""
     manifest = out / MANIFEST
+    if scale_name == "S":  # a fresh copy every time: cheap, and follows any regeneration of the sample
+        return {**copy_sample(out), "reused": False}
     if not regenerate and manifest.is_file():
         info = json.loads(manifest.read_text(encoding="utf-8"))
         same = info.get("generator_version") == GENERATOR_VERSION and info.get("scale", {}).get("name") == scale_name
-        if same and (scale_name == "S" or info.get("scale") == asdict(SCALES[scale_name])):
+        if same and info.get("scale") == asdict(SCALES[scale_name]):
             info["reused"] = True
             return info
-    info = copy_sample(out) if scale_name == "S" else generate(out, SCALES[scale_name])
+    info = generate(out, SCALES[scale_name])
     info["reused"] = False
     return info

@@ -34,6 +34,9 @@ FINGERPRINT_CHECK_S = 2.0
 ``dataset.json`` and the area files (a few MB on the sample); once per two seconds keeps a burst
 of reruns cheap while an import shows up on the next click."""
 
+NOT_IN_FIGURES = frozenset({"story", "step"})
+"""View parameters no figure depends on: stepping through a presentation reuses cached figures."""
+
 CACHE_ENTRIES = 256
 """Cached results per function: enough for every level x indicator x group a session explores,
 small enough that a long-running server does not grow without bound."""
@@ -232,7 +235,7 @@ def figure(name: str, view: Any, **extra: Any) -> Any:
     looking at the same view share one build; ``extra`` arguments must be hashable.
     """
     store = get_store()
-    params = tuple(sorted((str(k), str(v)) for k, v in view.to_params().items()))
+    params = tuple(sorted((str(k), str(v)) for k, v in view.to_params().items() if k not in NOT_IN_FIGURES))
     return _figure(store, store.version, name, params, tuple(sorted(extra.items())))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,7 +64,8 @@ CITIZEN_OFFSET = 0.26             # ... and the citizen triangle below it: side 
 YEAR_TICKS_MAX = 15               # one tick per year up to this span, then every 2 or 5 years
 WORLD_SPAN_DEG = 90.0             # wider than this in longitude: a world projection
 ROW_LABEL_CHARS = 30              # longer area names are shortened on the axis (never in hover/table)
-WRAP_CHARS = 10                   # column labels of the matrix: ~110 px columns at 16 px text
+MATRIX_LABEL_CHARS = 30           # column labels of the matrix, cut with an ellipsis (full text in hover)
+MATRIX_LABEL_ANGLE = -60          # angled so that eleven group labels never overlap in a page column
 
 
 @dataclass(frozen=True)
@@ -776,7 +778,8 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
     else:
         names = dict(zip(cells["area_code"], cells["area_name"], strict=False))
         ylabels = [_esc(_shorten(names.get(r, r), ROW_LABEL_CHARS)) for r in rows]
-    xlabels = [_wrap(group_label(store, g, lang), WRAP_CHARS) for g in groups]
+    # angled, unwrapped column labels: eleven groups stay readable in an ~800 px page column
+    xlabels = [_esc(_shorten(group_label(store, g, lang), MATRIX_LABEL_CHARS)) for g in groups]
     fig = go.Figure(go.Heatmap(
         z=z, x=list(range(len(groups))), y=list(range(len(rows))), text=text, texttemplate="%{text}",
         textfont={"size": th.font_size, "family": pal.FONT_FAMILY}, customdata=hover,
@@ -789,18 +792,21 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
         fig.add_trace(_legend_marker(f"{pal.CITIZEN_SYMBOL} {i18n.t('legend.citizen_present', lang)}",
                                      pal.BACKGROUND, symbol="triangle-up", line=pal.TEXT))
     row_px = max(MIN_ROW_PX, th.font_size + 12)
-    label_lines = max((x.count("<br>") + 1 for x in xlabels), default=1)
-    header_px = 40 + th.title_size + 2 * th.font_size + int(label_lines * th.font_size * 1.3) + 10
+    longest = max((len(_shorten(group_label(store, g, lang), MATRIX_LABEL_CHARS)) for g in groups), default=8)
+    label_px = longest * th.font_size * 0.55 * math.sin(math.radians(abs(MATRIX_LABEL_ANGLE)))
+    header_px = 40 + th.title_size + 2 * th.font_size + int(label_px) + 20
+    # the last angled labels run past the last column: keep room for them on the right
+    right_px = 20 + int(longest * th.font_size * 0.55 * math.cos(math.radians(abs(MATRIX_LABEL_ANGLE))))
     height = header_px + 150 + row_px * len(rows)
     _layout(fig, view, title, subtitle, height=height, legend_title=i18n.t("legend.status", lang))
     fig.update_xaxes(tickmode="array", tickvals=list(range(len(groups))), ticktext=xlabels, side="top",
-                     tickangle=0, showgrid=False, zeroline=False, range=[-0.5, len(groups) - 0.5],
+                     tickangle=MATRIX_LABEL_ANGLE, showgrid=False, zeroline=False, range=[-0.5, len(groups) - 0.5],
                      tickfont={"size": th.font_size, "color": th.text})
     fig.update_yaxes(tickmode="array", tickvals=list(range(len(rows))), ticktext=ylabels, autorange="reversed",
                      showgrid=False, zeroline=False, tickfont={"size": th.font_size, "color": th.text},
                      side="right" if view.is_rtl else "left")
     fig.update_layout(legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
-                      margin={"b": 140, "t": header_px}, plot_bgcolor=pal.BACKGROUND)
+                      margin={"b": 140, "t": header_px, "r": right_px}, plot_bgcolor=pal.BACKGROUND)
     fig.update_xaxes(showline=False)
     # the data shown: one row per cell, with words for every class
     rank = {r: i for i, r in enumerate(rows)}

@@ -215,6 +215,7 @@ def _citizen(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> list[tuple[di
     targets = ["PH-BTN", "PH-CAG", "PH-ISA", "PH-ALB", "PH-CAS", "PH-SOR", "PH-LEY", "PH-SLE", "PH-BUK",
                "PH-DAS", "PH-SLU", "PH-LAS", "PH-MGN", "PH-BEN", "PH-IFU", "PH-CEB", METRO_MANILA_PROVINCE, "PH-ILI"]
     ind = {"8.5.2": (16, 4, False), "16.1.4": (44, 8, True), "4.1.2": (55, 9, True), "17.8.1": (30, 9, True),
+           "6.1.1": (38, 10, True),  # households of persons with disabilities using safe drinking water
            "1.3.1": (22, 7, True)}
     for year in (2022, 2023):
         for p in targets:

@@ -355,13 +355,19 @@ def _arrow_frame(reader: Any, max_rows: int) -> pd.DataFrame | None:
             return None
         batches.append(batch)
     table = pa.Table.from_batches(batches, schema=reader.schema)
-    df = table.to_pandas()
+    del batches
     masked = _masked_dtypes()
+    special: dict[str, pd.Series] = {}
     for name, col in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_string(col.type) and col.null_count == len(col):
-            df[name] = pd.Series([None] * len(col), dtype=object)
+            special[name] = pd.Series([None] * len(col), dtype=object)
         elif col.null_count and col.type in masked:
-            df[name] = col.to_pandas(types_mapper=masked.get)
+            special[name] = col.to_pandas(types_mapper=masked.get)
+    # self_destruct frees each Arrow column once converted, so a large result is not held twice
+    df = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    for name, values in special.items():
+        df[name] = values
     return df
 
 

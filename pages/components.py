@@ -110,8 +110,8 @@ def sync_view(gs: Any) -> tuple[View, list[str]]:
     """Reconcile the session's view with the URL (see the module docstring); returns the view
     and the notices about refused URL values (shown once, on the run that read them).
 
-    Call :func:`write_url` after ``st.navigation``: a page switch applies the switch request's
-    query string when the navigation message goes out, which would undo an earlier write.
+    The entry script then calls :func:`write_url`, so the address bar shows the validated view
+    (refused values and the ``via`` marker of deep links disappear from it).
     """
     ss = st.session_state
     qp = url_params()
@@ -249,6 +249,9 @@ BASE_CSS = """
 .js-plotly-plot, .js-plotly-plot * { direction: ltr; }
 /* Streamlit fades captions with opacity 0.6 (3.9:1 on white); WCAG 1.4.3 needs 4.5:1 */
 [data-testid="stCaptionContainer"] { opacity: 1; color: #555555; }
+/* links are questions: let them wrap rather than end in an ellipsis */
+[data-testid="stPageLink-NavLink"] span, [data-testid="stPageLink-NavLink"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 </style>
 """
 
@@ -277,6 +280,8 @@ body, [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"]
 [data-testid="stMainBlockContainer"] { padding-top: 1rem; padding-left: 2rem; padding-right: 2rem;
   max-width: 100%; }
 h1 { font-size: 2.1rem !important; padding-top: 0.4rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 2.4rem !important; line-height: 1.2 !important; }
 </style>
 """
 

@@ -114,13 +114,13 @@ def loaded_data(v: View) -> None:
     st.markdown(t("ui.overview.data_lead", lng, n_official=n_off, n_citizen=n_cit,
                   first=i18n.format_year(lo, lng), last=i18n.format_year(hi, lng),
                   producers=int(ds["producer"].nunique())))
-    shown = ds[["title", "producer", "source_kind", "collection_start", "collection_end", "rows_stored",
-                "verdict"]].copy()
+    shown = ds[["title", "producer", "source_kind", "rows_stored", "verdict"]].copy()
+    shown.insert(3, "collected", [t("ui.citizen.period_value", lng, start=a or ui.MISSING, end=b or ui.MISSING)
+                                  for a, b in zip(ds["collection_start"], ds["collection_end"], strict=True)])
     shown["source_kind"] = [t(f"ui.kind.{k}", lng) for k in shown["source_kind"]]
     shown["verdict"] = [ui.verdict_word(x, lng) if x else ui.MISSING for x in shown["verdict"]]
     shown.columns = [t("ui.col.title", lng), t("ui.col.producer", lng), t("ui.col.source_kind", lng),
-                     t("ui.col.collection_start", lng), t("ui.col.collection_end", lng), t("ui.col.rows", lng),
-                     t("ui.col.verdict", lng)]
+                     t("ui.citizen.period", lng), t("ui.col.rows", lng), t("ui.col.verdict", lng)]
     ui.table(shown, v, key="tbl-datasets", name="datasets")
     ui.link("citizen_data", t("ui.overview.data_link", lng), v)
     ui.link("about", t("ui.overview.about_link", lng), v)
