@@ -46,6 +46,7 @@ def body(gs: Any, v: View) -> None:
     st.markdown(f"<p class='gl-filters'>{ui._html(views.describe(shown_view, gs, lng))}</p>",
                 unsafe_allow_html=True)
     headline(gs, v, area)
+    brief_button(gs, shown_view, area)
 
     st.subheader(t("ui.profile.matrix_heading", lng, area=name))
     ui.chart("coverage-matrix", shown_view, key="chart-profile-matrix")
@@ -68,6 +69,21 @@ def body(gs: Any, v: View) -> None:
 
     st.subheader(t("ui.profile.disagree_heading", lng))
     disagreements(series.data, v)
+
+
+def brief_button(gs: Any, v: View, area: str) -> None:
+    """One click: this area's evidence brief as a PDF, made only when the button is pressed."""
+    try:
+        from data_layers import exports
+    except ImportError:  # the core runs without the export stack
+        return
+
+    def make() -> bytes:
+        return exports.make_brief(gs, v, area=area, lang=v.lang)
+
+    st.download_button(t("ui.profile.brief", v.lang), data=make, file_name=f"gaplens-brief-{area}.pdf",
+                       mime="application/pdf", key="profile-brief", on_click="ignore",
+                       icon=":material/picture_as_pdf:", help=t("ui.profile.brief_help", v.lang))
 
 
 def area_choices(gs: Any, area: str, home: str | None) -> list[str]:

@@ -251,6 +251,15 @@ def test_area_profile_deep_link_shows_that_area() -> None:
     assert titles.count("Bicol") == 3, "matrix, group comparison and time series are about the area"
 
 
+def test_area_profile_offers_the_evidence_brief_of_that_area() -> None:
+    at = open_page("pages/area_profile.py", area="PH-05")
+    ok(at)
+    briefs = [b for b in at.get("download_button") if "PDF" in b.proto.label and "brief" in b.proto.label.lower()]
+    assert len(briefs) == 1, "one evidence-brief button on the area profile"
+    at_fr = open_page("pages/area_profile.py", area="PH-05", lang="fr")
+    assert any("Note de synthèse" in b.proto.label for b in at_fr.get("download_button"))
+
+
 # --- presentation mode ----------------------------------------------------------------------------
 
 def test_presentation_mode_hides_the_sidebar_and_steps_through_the_story() -> None:

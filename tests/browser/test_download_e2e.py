@@ -70,3 +70,26 @@ def test_png_download_is_a_wide_image(overview: tuple[Any, set[str]], tmp_path: 
     img = Image.open(path)
     assert img.format == "PNG" and img.size[0] >= 1600
     assert not outside, outside
+
+
+def test_area_profile_brief_button_yields_a_pdf_about_the_area(app_url: str, chromium: Any, tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    context = chromium.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    outside: set[str] = set()
+    page.on("request", lambda r: outside.add(r.url) if urllib.parse.urlparse(r.url).hostname
+            not in LOCAL_HOSTS else None)
+    page.set_default_timeout(DOWNLOAD_TIMEOUT_MS)
+    try:
+        page.goto(app_url + "/")
+        page.goto(app_url + "/area_profile?area=PH-05")
+        path = _download(page, t("ui.profile.brief", "en"), tmp_path)
+    finally:
+        context.close()
+    assert path.suffix == ".pdf" and "PH-05" in path.name
+    reader = PdfReader(path)
+    text = " ".join(p.extract_text() or "" for p in reader.pages)
+    assert 1 <= len(reader.pages) <= 2
+    assert "Bicol" in text and "ource" in text
+    assert not outside, outside
