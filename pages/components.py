@@ -170,9 +170,14 @@ def _from_widget(value: Any) -> Any:
     return None if value == ALL else value
 
 
+NO_FILTER_FIELDS = frozenset({"goal", "indicator"})
+"""Fields whose ALL option means "no filter"; for ``group``, ``all`` is a real group (everyone)."""
+
+
 def _bound(field: str, key: str) -> None:
     """Widget callback: copy a widget's value into the view."""
-    changes: dict[str, Any] = {field: _from_widget(st.session_state.get(key))}
+    value = st.session_state.get(key)
+    changes: dict[str, Any] = {field: _from_widget(value) if field in NO_FILTER_FIELDS else value}
     current = view()
     if field == "goal":
         # keep the indicator inside the chosen goal: first indicator of the goal otherwise

@@ -153,7 +153,7 @@ def test_navigation_registers_every_page() -> None:
 
 # --- filters change the figure -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("key", "value"), [("w.indicator", "1.3.1"), ("w.group", "women"), ("w.level", 2)])
+@pytest.mark.parametrize(("key", "value"), [("w.indicator", "1.3.1"), ("w.group", "women"), ("w.group", "all"), ("w.level", 2)])
 def test_changing_a_filter_changes_the_map_spec(key: str, value: Any) -> None:
     at = open_page("pages/gap_map.py")
     before = specs(at)[0]
