@@ -30,16 +30,22 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", None, ""})  # data:, blob: an
 def overview(app_url: str, chromium: Any) -> Iterator[tuple[Any, set[str]]]:
     """The overview page with the chart's data table (and its download buttons) open, and the set
     of requests it made to hosts other than the app's."""
+    context, page, outside = _open(chromium)
+    page.goto(app_url + "/")
+    page.get_by_text(t("ui.chart.table", "en", title="").rstrip(": ")).first.click()
+    yield page, outside
+    context.close()
+
+
+def _open(chromium: Any) -> tuple[Any, Any, set[str]]:
+    """A downloading browser context and page, with the set of requests to non-local hosts."""
     context = chromium.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     outside: set[str] = set()
     page.on("request", lambda r: outside.add(r.url) if urllib.parse.urlparse(r.url).hostname
             not in LOCAL_HOSTS else None)
     page.set_default_timeout(DOWNLOAD_TIMEOUT_MS)
-    page.goto(app_url + "/")
-    page.get_by_text(t("ui.chart.table", "en", title="").rstrip(": ")).first.click()
-    yield page, outside
-    context.close()
+    return context, page, outside
 
 
 def _download(page: Any, label: str, tmp: Path) -> Path:
@@ -75,12 +81,7 @@ def test_png_download_is_a_wide_image(overview: tuple[Any, set[str]], tmp_path: 
 def test_area_profile_brief_button_yields_a_pdf_about_the_area(app_url: str, chromium: Any, tmp_path: Path) -> None:
     from pypdf import PdfReader
 
-    context = chromium.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    outside: set[str] = set()
-    page.on("request", lambda r: outside.add(r.url) if urllib.parse.urlparse(r.url).hostname
-            not in LOCAL_HOSTS else None)
-    page.set_default_timeout(DOWNLOAD_TIMEOUT_MS)
+    context, page, outside = _open(chromium)
     try:
         page.goto(app_url + "/")
         page.goto(app_url + "/area_profile?area=PH-05")
