@@ -31,25 +31,18 @@ def body(gs: Any, v: View) -> None:
     total = data.iloc[0]
     cells = int(total["cells"])
 
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        st.metric(t("ui.overview.covered", lng), ui.pct(ui.share(total["covered"], cells), lng),
-                  help=t("status.covered.help", lng))
-        st.caption(t("ui.overview.of_cells", lng, n=i18n.format_number(total["covered"], lng, decimals=0),
-                     cells=i18n.format_number(cells, lng, decimals=0)))
-        ui.link("coverage_matrix", t("ui.overview.covered_link", lng), v)
-    with c2:
-        st.metric(t("ui.overview.filled", lng), ui.pct(ui.share(total["filled"], cells), lng),
-                  help=t("status.filled.help", lng))
-        st.caption(t("ui.overview.of_cells", lng, n=i18n.format_number(total["filled"], lng, decimals=0),
-                     cells=i18n.format_number(cells, lng, decimals=0)))
-        ui.link("citizen_data", t("ui.overview.filled_link", lng), v)
-    with c3:
-        st.metric(t("ui.overview.blind", lng), ui.pct(ui.share(total["blind_spot"], cells), lng),
-                  help=t("status.blind_spot.help", lng))
-        st.caption(t("ui.overview.of_cells", lng, n=i18n.format_number(total["blind_spot"], lng, decimals=0),
-                     cells=i18n.format_number(cells, lng, decimals=0)))
-        ui.link("gap_map", t("ui.overview.blind_link", lng), v, metric="blind_spot")
+    headlines = (  # (count key, label key, help key, page it links to, link label, link overrides)
+        ("covered", "ui.overview.covered", "status.covered.help", "coverage_matrix", "ui.overview.covered_link", {}),
+        ("filled", "ui.overview.filled", "status.filled.help", "citizen_data", "ui.overview.filled_link", {}),
+        ("blind_spot", "ui.overview.blind", "status.blind_spot.help", "gap_map", "ui.overview.blind_link",
+         {"metric": "blind_spot"}),
+    )
+    for col, (count, label, help_key, page, link_key, extra) in zip(st.columns(3), headlines, strict=True):
+        with col:
+            st.metric(t(label, lng), ui.pct(ui.share(total[count], cells), lng), help=t(help_key, lng))
+            st.caption(t("ui.overview.of_cells", lng, n=i18n.format_number(total[count], lng, decimals=0),
+                         cells=i18n.format_number(cells, lng, decimals=0)))
+            ui.link(page, t(link_key, lng), v, **extra)
 
     st.divider()
     st.subheader(t("ui.overview.groups_heading", lng))
