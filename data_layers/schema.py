@@ -193,10 +193,12 @@ TABLES: dict[str, tuple[tuple[Column, ...], str, str]] = {
     "groups": (GROUPS, "`groups.csv`", "Leave-no-one-behind groups (editable, extend freely)."),
     "dimension_labels": (DIMENSION_LABELS, "`dimension_labels.csv`",
                          "Source label -> SDMX code mapping used by importers (editable)."),
-    "official_facts": (OFFICIAL_FACTS, "`facts/official_facts.parquet` (derived)",
-                       "One official figure per indicator x area x group x year, rebuilt at every write."),
-    "citizen_facts": (CITIZEN_FACTS, "`facts/citizen_facts.parquet` (derived)",
-                      "Citizen figures aggregated per indicator x area x group x year, rebuilt at every write."),
+    "official_facts": (OFFICIAL_FACTS, "`facts/official/<indicator>.parquet` (derived)",
+                       "One official figure per indicator x area x group x year; after a write, the indicators "
+                       "the changed datasets hold are merged again from per-dataset parts (`facts/parts/`)."),
+    "citizen_facts": (CITIZEN_FACTS, "`facts/citizen/<indicator>.parquet` (derived)",
+                      "Citizen figures aggregated per indicator x area x group x year; after a write, the "
+                      "indicators the changed datasets hold are merged again from per-dataset parts."),
 }
 
 # The columns of the coverage table returned by the engine and the `gaps` command.

@@ -150,11 +150,18 @@ def fingerprint(data_dir: Path) -> str:
     for d in dataset_dirs(data_dir):
         h.update(d.name.encode())
         h.update((d / "dataset.json").read_bytes())
+    h.update(areas_digest(data_dir).encode())
+    for name in CATALOGUE_FILES:
+        h.update(catalogue_path(data_dir, name).read_bytes())
+    return h.hexdigest()
+
+
+def areas_digest(data_dir: Path) -> str:
+    """Content digest of the area files (the citizen facts depend on which area holds which)."""
+    h = hashlib.sha256()
     for p in area_files(data_dir):
         h.update(p.name.encode())
         h.update(sha256_file(p).encode())
-    for name in CATALOGUE_FILES:
-        h.update(catalogue_path(data_dir, name).read_bytes())
     return h.hexdigest()
 
 

@@ -9,8 +9,10 @@ a time limit.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -26,7 +28,9 @@ from . import schema, settings, storage
 log = logging.getLogger(__name__)
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-FACTS = ("official_facts", "citizen_facts")
+FACTS = {"official_facts": "official", "citizen_facts": "citizen"}  # view -> facts/<kind>/<indicator>.parquet
+PART_KINDS = ("official", "citizen")  # facts/parts/<kind>-<dataset>-<digest>.parquet, see _build_facts
+FULL_SORT_MAX_ROWS = 250_000  # facts merged from more part rows are sorted by indicator only
 ALLOCATOR_FLUSH_THRESHOLD = "16MB"  # see GapStore.__init__
 
 
@@ -34,6 +38,54 @@ ALLOCATOR_FLUSH_THRESHOLD = "16MB"  # see GapStore.__init__
 def load_sql(name: str) -> str:
     """Text of a portable query kept in ``data_layers/sql/<name>.sql``."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+_FACTS_ORDER = ("ORDER BY indicator ASC NULLS LAST, area_code ASC NULLS LAST, group_id ASC NULLS LAST, "
+                "year ASC NULLS LAST")
+
+
+def _shard_file(indicator: str) -> str:
+    """File name of one indicator's facts: readable, and unique even for codes a file system mangles."""
+    safe = re.sub(r"[^0-9A-Za-z._-]", "_", indicator)[:40]
+    return f"{safe}-{hashlib.sha256(indicator.encode()).hexdigest()[:8]}.parquet"
+
+
+def _write_shards(table: Any, shard_dir: Path, shards: dict[str, dict[str, Any]]) -> None:
+    """Split a merged table (sorted by indicator) into one parquet file per indicator, atomically each."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    if table.num_rows == 0:
+        return
+    codes = table.column("indicator").combine_chunks().dictionary_encode()
+    idx = codes.indices.to_numpy(zero_copy_only=False)
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(idx)) + 1])
+    ends = np.concatenate([starts[1:], [len(idx)]])
+    for start, end in zip(starts, ends, strict=True):
+        ind = codes.dictionary[int(idx[start])].as_py()
+        target = shard_dir / shards[ind]["file"]
+        tmp = shard_dir / f".{target.name}.tmp"
+        pq.write_table(table.slice(int(start), int(end - start)), tmp, compression="zstd")
+        tmp.replace(target)
+
+
+def _indicators_in(part: Path) -> list[str]:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    values = pc.unique(pq.read_table(part, columns=["indicator"])["indicator"]).to_pylist()
+    return sorted(v for v in values if v is not None)
+
+
+def _part_sql(kind: str) -> str:
+    return _strip_comments(load_sql(f"{kind}_parts"))
+
+
+@cache
+def _facts_sql_digest() -> str:
+    """Digest of the queries the facts derive from: facts built by other code are rebuilt."""
+    names = [f"{k}_parts" for k in PART_KINDS] + list(FACTS)
+    return hashlib.sha256("\0".join(load_sql(n) for n in names).encode()).hexdigest()[:16]
 
 
 class QueryError(Exception):
@@ -92,10 +144,14 @@ class GapStore:
             if self._facts_fingerprint() != fp:
                 self._build_facts(fp)
             else:
-                for name in FACTS:
-                    path = self.data_dir / "facts" / f"{name}.parquet"
-                    self._con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM "
-                                      f"read_parquet({_sql_list([str(path)])})")
+                shards = self._manifest()["shards"]
+                for name, kind in FACTS.items():
+                    files = [str(self.data_dir / "facts" / kind / sh["file"]) for sh in shards[name].values()]
+                    if files:
+                        self._con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM "
+                                          f"read_parquet({_sql_list(files)})")
+                    else:
+                        self._empty_facts(name, kind)
             self.version = fp
 
     def _writable(self) -> bool:
@@ -160,43 +216,177 @@ class GapStore:
             cols = ", ".join(f"{c.name} {_duck_type(c)}" for c in schema.OBSERVATIONS)
             con.execute(f"CREATE OR REPLACE TABLE observations ({cols})")
 
-    def _facts_fingerprint(self) -> str | None:
-        manifest = self.data_dir / "facts" / "manifest.json"
+    def _manifest(self) -> dict[str, Any]:
         try:
-            m = json.loads(manifest.read_text())
+            m = json.loads((self.data_dir / "facts" / "manifest.json").read_text())
         except (OSError, ValueError):
+            return {}
+        return m if isinstance(m, dict) else {}
+
+    def _facts_fingerprint(self) -> str | None:
+        m = self._manifest()
+        if m.get("k_min") != self.k_min or m.get("sql") != _facts_sql_digest():
             return None
-        if m.get("k_min") != self.k_min:
-            return None
-        if not all((self.data_dir / "facts" / f"{n}.parquet").is_file() for n in FACTS):
-            return None
+        for name, kind in FACTS.items():
+            shards = m.get("shards", {}).get(name)
+            if not isinstance(shards, dict):
+                return None
+            if not all((self.data_dir / "facts" / kind / s["file"]).is_file() for s in shards.values()):
+                return None
         return m.get("fingerprint")
 
     def _build_facts(self, fp: str) -> None:
-        """Precompute the facts; on disk when writable, else in memory."""
+        """Precompute the facts in two stages: per-dataset parts, then a merge per indicator.
+
+        Parts (``sql/*_parts.sql``) depend on one dataset only; the merged facts are kept as one
+        file per indicator. On disk both are reused while what they derive from is unchanged, so
+        a refresh after an import reads only the new dataset's rows and re-merges only the
+        indicators that dataset touches (benchmarks/RESULTS.md). Read-only stores build
+        everything in memory.
+        """
         t0 = time.perf_counter()
         con = self._con
-        on_disk = self._writable()
+        if not self._writable():
+            con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations")
+            for kind in PART_KINDS:
+                con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
+            for name in FACTS:
+                sql = _strip_comments(load_sql(name))
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql}) {_FACTS_ORDER}",
+                            {"k_min": self.k_min} if "$k_min" in sql else {})
+            log.info("facts built in memory in %.2f s", time.perf_counter() - t0)
+            return
         facts_dir = self.data_dir / "facts"
-        for name in FACTS:
+        facts_dir.mkdir(exist_ok=True)
+        for legacy in FACTS:  # one file per fact table, before facts were kept per indicator
+            (facts_dir / f"{legacy}.parquet").unlink(missing_ok=True)
+        old = self._manifest()
+        reusable = old.get("sql") == _facts_sql_digest() and old.get("k_min") == self.k_min
+        parts, n_parts = self._build_parts(facts_dir / "parts", old.get("parts", {}) if reusable else {})
+        t1 = time.perf_counter()
+        shards: dict[str, dict[str, Any]] = {}
+        merged = 0
+        for name, kind in FACTS.items():
+            before = old.get("shards", {}).get(name, {}) if reusable else {}
+            shards[name], n = self._merge_shards(name, kind, parts[kind], before)
+            merged += n
+        storage.atomic_write_bytes(facts_dir / "manifest.json", json.dumps(
+            {"fingerprint": fp, "k_min": self.k_min, "sql": _facts_sql_digest(),
+             "parts": {p.name: inds for kind_parts in parts.values() for p, inds in kind_parts},
+             "shards": shards}, indent=1, sort_keys=True).encode() + b"\n")
+        log.info("facts built in %.2f s: %d dataset part(s) computed in %.2f s, %d indicator file(s) merged "
+                 "in %.2f s", time.perf_counter() - t0, n_parts, t1 - t0, merged, time.perf_counter() - t1)
+
+    def _build_parts(self, parts_dir: Path, known: dict[str, list[str]]
+                     ) -> tuple[dict[str, list[tuple[Path, list[str]]]], int]:
+        """Each dataset's part file (computed if new or changed) with the indicators it holds.
+
+        A part's file name carries a digest of what it derives from (the dataset's metadata, which
+        holds its content hash and sequence; the group codes; the areas, for citizen points; the
+        SQL), so a stale part is never reused. Returns the parts per kind and how many were computed.
+        """
+        parts_dir.mkdir(exist_ok=True)
+        groups = storage.catalogue_path(self.data_dir, "groups").read_bytes()
+        areas = storage.areas_digest(self.data_dir).encode()
+        out: dict[str, list[tuple[Path, list[str]]]] = {kind: [] for kind in PART_KINDS}
+        missing: dict[str, dict[str, Path]] = {kind: {} for kind in PART_KINDS}
+        for d in storage.dataset_dirs(self.data_dir):
+            meta = (d / "dataset.json").read_bytes()
+            kind = json.loads(meta).get("source_kind")
+            if kind not in out:
+                continue
+            key = hashlib.sha256(b"\0".join([meta, groups, areas, _part_sql(kind).encode()])).hexdigest()[:16]
+            target = parts_dir / f"{kind}-{d.name}-{key}.parquet"
+            if not target.is_file():
+                missing[kind][d.name] = target
+            out[kind].append((target, known.get(target.name)))
+        computed = 0
+        for kind, targets in missing.items():
+            if targets:  # all new datasets of a kind in one query (grouped by dataset), then split
+                computed += len(targets)
+                self._write_parts(kind, targets)
+        for kind, kind_parts in out.items():
+            out[kind] = [(p, inds if isinstance(inds, list) else _indicators_in(p)) for p, inds in kind_parts]
+        keep = {p.name for kind_parts in out.values() for p, _ in kind_parts}
+        for old in parts_dir.iterdir():
+            if old.name not in keep:
+                old.unlink(missing_ok=True)
+        return out, computed
+
+    def _write_parts(self, kind: str, targets: dict[str, Path]) -> None:
+        """Compute the parts of the given datasets (id -> part file) and write one file each."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        files = [str(storage.datasets_dir(self.data_dir) / ds / "observations.parquet") for ds in targets]
+        self._con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM "
+                          f"read_parquet({_sql_list(files)}, union_by_name = true)")
+        cur = self._con.cursor()
+        try:
+            table = cur.sql(_part_sql(kind)).to_arrow_table()
+        finally:
+            cur.close()
+        for ds, target in targets.items():
+            tmp = target.with_name(f".{target.name}.tmp")
+            pq.write_table(table.filter(pc.equal(table["dataset_id"], ds)), tmp, compression="zstd")
+            tmp.replace(target)
+
+    def _merge_shards(self, name: str, kind: str, parts: list[tuple[Path, list[str]]],
+                      before: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """Write the merged facts of every indicator whose parts changed; point the view at all.
+
+        Returns the manifest entry (indicator -> file and the parts it came from) and how many
+        indicator files were written.
+        """
+        import pyarrow.parquet as pq
+
+        con = self._con
+        shard_dir = self.data_dir / "facts" / kind
+        shard_dir.mkdir(exist_ok=True)
+        deps: dict[str, list[str]] = {}
+        for path, inds in parts:
+            for ind in inds:
+                deps.setdefault(ind, []).append(path.name)
+        shards = {ind: {"file": _shard_file(ind), "parts": sorted(names)} for ind, names in sorted(deps.items())}
+        todo = [ind for ind, sh in shards.items()
+                if before.get(ind) != sh or not (shard_dir / sh["file"]).is_file()]
+        if todo:
+            files = sorted({str(p) for p, inds in parts if set(inds) & set(todo)})
+            con.execute(f"CREATE OR REPLACE VIEW {kind}_parts AS SELECT * FROM read_parquet({_sql_list(files)})")
             sql = _strip_comments(load_sql(name))
-            params = {"k_min": self.k_min} if "$k_min" in sql else {}
-            order = "ORDER BY indicator ASC NULLS LAST, area_code ASC NULLS LAST, group_id ASC NULLS LAST, " \
-                    "year ASC NULLS LAST"
-            if on_disk:
-                facts_dir.mkdir(exist_ok=True)
-                tmp = facts_dir / f".{name}.tmp.parquet"
-                con.execute(f"COPY (SELECT * FROM ({sql}) {order}) TO '{_sql_path(tmp)}' "
-                            "(FORMAT parquet, COMPRESSION zstd)", params)
-                target = facts_dir / f"{name}.parquet"
-                tmp.replace(target)
-                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_list([str(target)])})")
-            else:
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql}) {order}", params)
-        if on_disk:
-            storage.atomic_write_bytes(facts_dir / "manifest.json", json.dumps(
-                {"fingerprint": fp, "k_min": self.k_min}, indent=1).encode() + b"\n")
-        log.info("facts built in %.2f s (%s)", time.perf_counter() - t0, "disk" if on_disk else "memory")
+            params: dict[str, Any] = {"k_min": self.k_min} if "$k_min" in sql else {}
+            if len(todo) < len(shards):  # a few indicators: the others' rows are dropped early
+                sql = f"SELECT * FROM ({sql}) WHERE list_contains($todo, indicator)"
+                params["todo"] = todo
+            cur = self._con.cursor()
+            try:
+                # a full sort costs ~0.5 s per million rows: only small stores (the committed sample)
+                # are sorted completely, so their files are byte-stable; large ones by indicator only
+                rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+                order = _FACTS_ORDER if rows <= FULL_SORT_MAX_ROWS else "ORDER BY indicator ASC NULLS LAST"
+                table = cur.sql(f"SELECT * FROM ({sql}) {order}", params=params or None).to_arrow_table()
+            finally:
+                cur.close()
+            _write_shards(table, shard_dir, shards)
+        keep = {sh["file"] for sh in shards.values()}
+        for old in shard_dir.iterdir():
+            if old.name not in keep:
+                old.unlink(missing_ok=True)
+        files = [str(shard_dir / sh["file"]) for sh in shards.values()]
+        if files:
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_list(files)})")
+        else:
+            self._empty_facts(name, kind)
+        return shards, len(todo)
+
+    def _empty_facts(self, name: str, kind: str) -> None:
+        """Typed, empty facts (no dataset of this kind): the merge over no parts."""
+        con = self._con
+        con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations LIMIT 0")
+        con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
+        sql = _strip_comments(load_sql(name))
+        con.execute(f"DROP VIEW IF EXISTS {name}")
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}", {"k_min": self.k_min} if "$k_min" in sql else {})
 
     # --- querying ------------------------------------------------------------------------------
 

@@ -1,0 +1,42 @@
+-- Each dataset's own best official figure per indicator x area x group x year: the first stage of
+-- the facts, computed once per dataset (when it is imported) and kept beside the facts, so a
+-- refresh after an import reads only the new dataset's rows (see official_facts.sql for the merge).
+-- Inputs (views): part_observations (one or more datasets), group_codes.
+-- An observation belongs to a group when it is broken down on exactly the group's dimension with
+-- one of its codes (disagg_dim/disagg_code, derived at import); the official total is group `all`.
+-- `pick` orders the candidates: the group's first code wins, then the newest row (obs_key = dataset
+-- sequence x 10^9 + row, unique in the store). It is unique per (observation, group), so it is a
+-- total order and the store-wide winner is the largest of the datasets' winners.
+-- Speed (10 million rows): the winner is found in one aggregation over the few columns the choice
+-- needs; its other columns are then fetched by `obs_key` (the low 15 digits of `pick`), so the
+-- wide rows are neither materialised nor aggregated.
+WITH best AS (
+    SELECT
+        o.dataset_id,
+        o.indicator,
+        o.area_code,
+        g.group_id,
+        o.period,
+        max(CAST(1000 - g.priority AS BIGINT) * 1000000000000000 + o.obs_key) AS pick
+    FROM part_observations AS o
+    JOIN group_codes AS g
+        ON o.disagg_dim = g.dimension AND o.disagg_code = g.code
+    WHERE o.source_kind = 'official' AND (o.value IS NOT NULL OR o.suppressed)
+    GROUP BY o.dataset_id, o.indicator, o.area_code, g.group_id, o.period
+)
+SELECT
+    b.indicator,
+    b.area_code,
+    b.group_id,
+    b.period AS year,
+    b.pick,
+    o.value,
+    o.lower,
+    o.upper,
+    o.n,
+    o.suppressed,
+    o.dataset_id
+FROM best AS b
+JOIN part_observations AS o
+    ON o.obs_key = b.pick % 1000000000000000
+WHERE o.source_kind = 'official'
