@@ -45,8 +45,14 @@ MB = 1_000_000
 # Targets of issue 3 (they apply at L; at other scales they are shown for information).
 # (key, description, metric, limit, unit)
 TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
-    ("facts_build_s", "facts build <= 1.5 s", "facts_build", 1.5, "s"),
-    ("facts_vs_raw", "facts build within 5x the raw scan", "facts_vs_raw", 5.0, "x"),
+    ("facts_build_s", "facts build from scratch <= 1.5 s", "facts_build", 1.5, "s"),
+    ("facts_vs_raw", "facts build from scratch within 5x the raw scan", "facts_vs_raw", 5.0, "x"),
+    ("refresh_official_s", "facts refresh after an import (largest official dataset) <= 1.5 s",
+     "facts_refresh_official_import", 1.5, "s"),
+    ("refresh_official_vs_raw", "… within 5x the raw scan", "refresh_official_vs_raw", 5.0, "x"),
+    ("refresh_citizen_s", "facts refresh after an import (largest citizen dataset) <= 1.5 s",
+     "facts_refresh_citizen_import", 1.5, "s"),
+    ("refresh_citizen_vs_raw", "… within 5x the raw scan", "refresh_citizen_vs_raw", 5.0, "x"),
     ("pandas_vs_facts", "facts build >= 10x faster than pandas", "pandas_vs_facts", 10.0, "x>="),
     ("click_warm_s", "click (warm) <= 50 ms", "click_warm", 0.05, "s"),
     ("coverage_table_s", "coverage table of one level <= 0.3 s", "coverage_table", 0.3, "s"),
@@ -56,6 +62,8 @@ TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
     ("peak_rss_mb", "peak RSS of GapLens's own code <= 1 GB (1000 MB)", "peak_rss_mb", 1000.0, "MB"),
     ("page_rerun_s", "gap-map page rerun after a filter change <= 0.3 s (sample)", "page_rerun_new_filter", 0.3, "s"),
 )
+RAW_RATIO_ROWS = ("facts_build", "facts_build_sql_only", "facts_refresh_official_import", "facts_refresh_citizen_import",
+                  "coverage_table")
 FLOAT_TOLERANCE = 1e-9
 COMPARE_KEY = ["indicator", "area_code", "group"]
 
@@ -138,9 +146,12 @@ def derive(results: dict[str, Any]) -> dict[str, Any]:
         "facts_sql_only_vs_raw": ratio(_median(g, "facts_build_sql_only"), raw),
         "coverage_table_vs_raw": ratio(cov, raw),
         "raw_aggregation_vs_raw": ratio(_median(r, "raw_latest_year_aggregation"), raw),
+        "refresh_official_vs_raw": ratio(_median(g, "facts_refresh_official_import"), raw),
+        "refresh_citizen_vs_raw": ratio(_median(g, "facts_refresh_citizen_import"), raw),
     }
     values: dict[str, float | None] = {k: _median(g, k) for k in
-                                       ("facts_build", "click_warm", "coverage_table", "point_in_polygon", "gap_map_figure")}
+                                       ("facts_build", "facts_refresh_official_import", "facts_refresh_citizen_import",
+                                        "click_warm", "coverage_table", "point_in_polygon", "gap_map_figure")}
     values.update(ratios)
     gm = g.get("info", {}).get("gap_map", {})
     values["payload_mb"] = gm["payload_bytes"] / MB if gm.get("payload_bytes") is not None else None
@@ -183,8 +194,10 @@ def table(results: dict[str, Any]) -> str:
     facts, cov = _median(g, "facts_build"), _median(g, "coverage_table")
     both = facts + cov if facts is not None and cov is not None else None
     rows = [("step", "GapLens", "(CPU)", "pandas", "pandas/GapLens", "GapLens/raw scan")]
-    spec = (("facts build (refresh, stale facts)", "facts_build", "facts"),
-            ("  of which facts SQL", "facts_build_sql_only", None),
+    spec = (("facts build from scratch", "facts_build", "facts"),
+            ("  of which the build itself", "facts_build_sql_only", None),
+            ("facts refresh, official import", "facts_refresh_official_import", None),
+            ("facts refresh, citizen import", "facts_refresh_citizen_import", None),
             ("store open (facts fresh)", "store_open", None),
             ("coverage table, one level", "coverage_table", "cells"),
             ("click, cold (first query)", "click_cold", None),
@@ -199,7 +212,7 @@ def table(results: dict[str, Any]) -> str:
         gv = _median(g, gk)
         pv = _median(p, pk) if pk else None
         rows.append((label, fmt(gv), cpu(gk), fmt(pv), x(pv, gv) if pk else "",
-                     x(gv, raw) if gk in ("facts_build", "facts_build_sql_only", "coverage_table") else ""))
+                     x(gv, raw) if gk in RAW_RATIO_ROWS else ""))
     rows.append(("end to end (facts + table)", fmt(both), "", fmt(_median(p, "total")), x(_median(p, "total"), both), ""))
     rows.append(("raw scan, 6 columns (floor)", "", "", "", "", fmt(raw)))
     rows.append(("raw scan, all rule columns", "", "", "", "", fmt(_median(r, "raw_scan_rule_columns"))))
@@ -266,8 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         "method": {
             "timing": "median of `repeats` runs (time.perf_counter) after the store files were read once "
                       "(warm OS page cache for GapLens and both baselines alike)",
-            "facts_build": "GapStore.refresh() with facts/manifest.json removed: fingerprint, catalogues, views and "
-                           "both fact tables written to parquet (what happens after every import)",
+            "facts_build": "GapStore.refresh() with the facts folder removed: fingerprint, catalogues, views, every "
+                           "dataset's part and every indicator's facts written to parquet (a full rebuild)",
+            "facts_refresh": "GapStore.refresh() after the largest official (citizen) dataset was imported again "
+                             "(new import time in its dataset.json): its part and its indicators' facts are rebuilt, "
+                             "what happens after every import",
             "click": "GapStore.coverage(level, as_of, window, indicators=[one], groups=[one]); cold = first query on a "
                      "freshly opened GapStore (new DuckDB), warm = the same query repeated",
             "memory": "each part runs in its own process; peak RSS = getrusage(RUSAGE_SELF).ru_maxrss of that process "

@@ -51,7 +51,8 @@ def test_json_has_the_promised_structure(tiny_run):
     for lib in ("duckdb", "pandas", "plotly", "streamlit"):
         assert m["versions"][lib], lib
     g = r["gaplens"]
-    for key in ("facts_build", "facts_build_sql_only", "store_open", "click_cold", "click_warm", "coverage_table",
+    for key in ("facts_build", "facts_build_sql_only", "facts_refresh_official_import", "facts_refresh_citizen_import",
+                "store_open", "click_cold", "click_warm", "coverage_table",
                 "area_scores", "point_in_polygon"):
         t = g["timings"][key]
         assert t["median_s"] > 0 and len(t["runs_s"]) >= 1 and t["min_s"] <= t["median_s"] <= t["max_s"], key
