@@ -6,7 +6,7 @@ Formats: CSV and XLSX with a column mapping, KoboToolbox exports (``_<q>_latitud
 
 Each row is either an area aggregate (an area code or name, a figure, optionally ``n``) or a point
 (a figure at a coordinate), assigned at import to the finest area of the store that contains it
-(point-in-polygon, vectorised with geopandas). Column roles come from the mapping's ``[citizen]``
+(point-in-polygon, vectorised with shapely). Column roles come from the mapping's ``[citizen]``
 table (or the Import page's form)::
 
     [citizen]
@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,44 +245,171 @@ def _split_geolocation(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return lat, lon
 
 
+# Point-in-polygon at national scale (issue 3: 1 million points into 5,000 areas). Points are matched
+# to areas through a regular grid over the areas' bounding boxes, then tested exactly, area by area,
+# with shapely's prepared ``intersects_xy``: no point geometries are built and each area's edge index
+# stays in cache while its points are tested. The constants below bound the work on any input.
+GRID_CELL_FACTOR = 0.5  # cell side / median area box side: 0.25-1 measured alike at L; smaller cells = more spans
+GRID_MAX_AXIS = 4096    # cells along an axis at most, so a tiny median area in a world-wide level cannot blow it up
+GRID_MAX_SPANS = 2_000_000  # (cell, area) pairs kept at most (a few huge areas cover many cells); beyond: coarser cells
+POINT_CHUNK = 250_000   # points per pass: bounds the candidate-pair arrays (~40 MB) whatever the file size
+
+
+@dataclass
+class _AreaGrid:
+    """One level's areas for point-in-polygon: prepared geometries and a grid over their boxes.
+
+    A span is a (cell, area) pair where the area's bounding box overlaps the cell; the areas a point may
+    lie in are the spans of its cell. Spans are ordered by area so the exact tests run area by area.
+    ``rank`` is each area's position in a ``shapely.STRtree`` over the level: when a point intersects
+    several areas (a shared border or vertex) the lowest rank wins, which is the first match
+    ``geopandas.sjoin`` reported before, so assignments are unchanged.
+    """
+
+    geoms: np.ndarray
+    x0: float
+    y0: float
+    cell: float
+    nx: int
+    ny: int
+    span_cell: np.ndarray
+    span_area: np.ndarray
+    rank: np.ndarray
+    by_rank: np.ndarray
+
+
+def _cell_index(v: np.ndarray, origin: float, cell: float) -> np.ndarray:
+    """Grid column/row of coordinates; one formula for boxes and points, so a point in a box is in its cells."""
+    return np.floor((v - origin) / cell)
+
+
+def _area_grid(geoms: np.ndarray) -> _AreaGrid | None:
+    """The grid of one level (None when no area has a geometry)."""
+    import shapely
+
+    bounds = shapely.bounds(geoms)
+    valid = np.flatnonzero(np.isfinite(bounds).all(axis=1))  # None and empty geometries match nothing
+    if not valid.size:
+        return None
+    b = bounds[valid]
+    x0, y0, x1, y1 = float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+    extent = max(x1 - x0, y1 - y0)
+    cell = max(float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))) * GRID_CELL_FACTOR,
+               extent / GRID_MAX_AXIS)
+    if not cell > 0:  # every area is a single point: one cell
+        cell = 1.0
+    while True:
+        ix0, ix1 = _cell_index(b[:, 0], x0, cell), _cell_index(b[:, 2], x0, cell)
+        iy0, iy1 = _cell_index(b[:, 1], y0, cell), _cell_index(b[:, 3], y0, cell)
+        width = (ix1 - ix0 + 1).astype(np.int64)
+        per_area = width * (iy1 - iy0 + 1).astype(np.int64)
+        if int(per_area.sum()) <= max(GRID_MAX_SPANS, len(valid)):
+            break
+        cell *= 2
+    nx = int(_cell_index(np.float64(x1), x0, cell)) + 1
+    ny = int(_cell_index(np.float64(y1), y0, cell)) + 1
+    owner = np.repeat(np.arange(len(valid)), per_area)
+    local = np.arange(int(per_area.sum())) - np.repeat(np.cumsum(per_area) - per_area, per_area)
+    col = ix0.astype(np.int64)[owner] + local % width[owner]
+    row = iy0.astype(np.int64)[owner] + local // width[owner]
+    tree = shapely.STRtree(geoms)
+    by_rank = tree.query(shapely.box(x0, y0, x1, y1))  # every indexed area, in leaf order
+    rank = np.full(len(geoms), len(geoms), dtype=np.int64)
+    rank[by_rank] = np.arange(len(by_rank))
+    shapely.prepare(geoms)
+    return _AreaGrid(geoms=geoms, x0=x0, y0=y0, cell=cell, nx=nx, ny=ny, span_cell=row * nx + col,
+                     span_area=valid[owner], rank=rank, by_rank=by_rank)
+
+
+def _first_areas(grid: _AreaGrid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Index of the area holding each point (border and vertex points included), -1 when none does."""
+    import shapely
+
+    none = len(grid.geoms)
+    best = np.full(len(x), none, dtype=np.int64)  # lowest rank among the areas a point intersects
+    for start in range(0, len(x), POINT_CHUNK):
+        cx, cy = x[start:start + POINT_CHUNK], y[start:start + POINT_CHUNK]
+        col, row = _cell_index(cx, grid.x0, grid.cell), _cell_index(cy, grid.y0, grid.cell)
+        p = np.flatnonzero((col >= 0) & (col < grid.nx) & (row >= 0) & (row < grid.ny))  # NaN compares False
+        cells = row[p].astype(np.int64) * grid.nx + col[p].astype(np.int64)
+        order = np.argsort(cells, kind="stable")
+        p, cells = p[order], cells[order]
+        lo = np.searchsorted(cells, grid.span_cell, side="left")
+        count = np.searchsorted(cells, grid.span_cell, side="right") - lo
+        total = int(count.sum())
+        if not total:
+            continue
+        area = np.repeat(grid.span_area, count)
+        pt = p[np.arange(total) - np.repeat(np.cumsum(count) - count - lo, count)]
+        hit = shapely.intersects_xy(grid.geoms[area], cx[pt], cy[pt])
+        np.minimum.at(best[start:start + POINT_CHUNK], pt[hit], grid.rank[area[hit]])
+    found = np.full(len(x), -1, dtype=np.int64)
+    placed = best < none
+    found[placed] = grid.by_rank[best[placed]]
+    return found
+
+
+def _read_areas(data_dir: Path, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, geometries) of one level of the store."""
+    import geopandas as gpd
+
+    areas = gpd.read_parquet(data_dir / "areas" / f"level_{level}.parquet", columns=["code", "geometry"])
+    return areas["code"].to_numpy(dtype=object), np.asarray(areas.geometry.array, dtype=object)
+
+
+def _nearest_areas(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(point, area) pairs for points within NEAREST_TOLERANCE_DEG of an area, the first nearest for each,
+    in the spatial index's order (ties as ``geopandas.sjoin_nearest`` broke them)."""
+    import shapely
+
+    tree = shapely.STRtree(geoms)
+    pt, area = tree.query_nearest(shapely.points(x, y), max_distance=NEAREST_TOLERANCE_DEG, all_matches=True)
+    first = np.sort(np.unique(pt, return_index=True)[1])
+    return pt[first], area[first]
+
+
 def assign_points(lat: np.ndarray, lon: np.ndarray, data_dir: Path, report: Report,
                   rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Area code of the finest area holding each point (nearest country within a tolerance for shore
-    points); points outside every area are refused by row. Returns (codes, bad)."""
-    import geopandas as gpd
+    points); points outside every area are refused by row. Returns (codes, bad).
 
+    Levels are read finest first, and a coarser level only for the points still unplaced; a point on a
+    border or vertex belongs to the areas it touches (``intersects``), the first in index order winning.
+    """
     n = len(lat)
     codes = np.full(n, "", dtype=object)
     if n == 0:
         return codes, np.zeros(0, dtype=bool)
-    pts = gpd.GeoDataFrame({"i": np.arange(n)}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
     levels = sorted((int(p.stem.split("_")[1]) for p in storage.area_files(data_dir)), reverse=True)
     if not levels:
         report.error("the store has no areas: import boundaries first", code="no_areas")
         return codes, np.ones(n, dtype=bool)
-    coarsest = None
+    x, y = np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    placed = np.zeros(n, dtype=bool)
+    coarsest: tuple[np.ndarray, np.ndarray] | None = None
     for level in levels:
-        todo = codes == ""
-        if not todo.any():
+        todo = np.flatnonzero(~placed)
+        if not todo.size:
             break
-        areas = gpd.read_parquet(data_dir / "areas" / f"level_{level}.parquet")[["code", "geometry"]]
-        coarsest = areas
-        hit = gpd.sjoin(pts[todo], areas, how="inner", predicate="intersects")
-        hit = hit[~hit.index.duplicated(keep="first")]
-        codes[hit["i"].to_numpy()] = hit["code"].to_numpy(dtype=object)
-    todo = codes == ""
-    if todo.any() and coarsest is not None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # distances in degrees on purpose: a small tolerance, not a measure
-            near = gpd.sjoin_nearest(pts[todo], coarsest, how="inner", max_distance=NEAREST_TOLERANCE_DEG,
-                                     distance_col="dist")
-        near = near[~near.index.duplicated(keep="first")]
-        if len(near):
-            codes[near["i"].to_numpy()] = near["code"].to_numpy(dtype=object)
-            report.warn(f"{len(near)} point(s) just outside every area (shore or border, within "
-                        f"{NEAREST_TOLERANCE_DEG}°) assigned to the nearest area", row=int(rows[near['i'].iloc[0]]),
+        area_codes, geoms = coarsest = _read_areas(data_dir, level)
+        grid = _area_grid(geoms)
+        if grid is None:
+            continue
+        found = _first_areas(grid, x[todo], y[todo])
+        inside = found >= 0
+        codes[todo[inside]] = area_codes[found[inside]]
+        placed[todo[inside]] = (area_codes != "")[found[inside]]  # an area without a code places nothing
+    todo = np.flatnonzero(~placed)
+    if todo.size and coarsest is not None:
+        area_codes, geoms = coarsest
+        pt, area = _nearest_areas(geoms, x[todo], y[todo])
+        if len(pt):
+            codes[todo[pt]] = area_codes[area]
+            placed[todo[pt]] = (area_codes != "")[area]
+            report.warn(f"{len(pt)} point(s) just outside every area (shore or border, within "
+                        f"{NEAREST_TOLERANCE_DEG}°) assigned to the nearest area", row=int(rows[todo[pt[0]]]),
                         code="point_nearest")
-    bad = codes == ""
+    bad = ~placed
     for i in np.flatnonzero(bad):
         report.error("point outside every area of the store (wrong coordinates, swapped latitude/longitude, or "
                      "boundaries missing)", row=int(rows[i]), column="latitude/longitude",
