@@ -127,8 +127,12 @@ class GapStore:
         # RSS of a full 5,000-area coverage table ~0.87 GB instead of ~1.05 GB).
         self._con.execute(f"SET allocator_flush_threshold = '{ALLOCATOR_FLUSH_THRESHOLD}'")
         self._con.execute("SET allocator_background_threads = true")
+        # keep parquet footers between queries (a click opens every indicator's facts file); files
+        # are replaced by rename, so a changed file has a new modification time and is read again
+        self._con.execute("SET parquet_metadata_cache = true")
         self._lock = threading.Lock()
         self.version = ""
+        self._sort_sizes: dict[str, int] = {}
         self.refresh()
 
     # --- set-up --------------------------------------------------------------------------------
@@ -140,6 +144,8 @@ class GapStore:
                 storage.recover(self.data_dir)
             self._load_catalogues()
             self._create_views()
+            n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchone()
+            self._sort_sizes = {"n_areas": int(n[0]) + 1, "n_groups": int(n[1]) + 1}
             fp = storage.fingerprint(self.data_dir)
             if self._facts_fingerprint() != fp:
                 self._build_facts(fp)
@@ -189,10 +195,11 @@ class GapStore:
         areas = [str(p) for p in storage.area_files(self.data_dir)]
         if areas:
             con.execute("CREATE OR REPLACE TABLE areas AS SELECT code, name, CAST(level AS INTEGER) AS level, "
-                        "parent_code FROM read_parquet(?, union_by_name = true)", [areas])
+                        "parent_code, CAST(row_number() OVER (ORDER BY code ASC NULLS LAST) AS BIGINT) AS area_order "
+                        "FROM read_parquet(?, union_by_name = true)", [areas])
         else:
             con.execute("CREATE OR REPLACE TABLE areas (code VARCHAR, name VARCHAR, level INTEGER, "
-                        "parent_code VARCHAR)")
+                        "parent_code VARCHAR, area_order BIGINT)")
         # ancestors (self included) let points count in every enclosing area
         a = con.execute("SELECT code, level, parent_code FROM areas").fetchall()
         parent = {c: p for c, _, p in a}
@@ -423,9 +430,12 @@ class GapStore:
         """
         sql, params = self._cells_sql(level=level, as_of=as_of, window=window, indicators=indicators,
                                       groups=groups, areas=areas)
-        df = self.query(f"SELECT * FROM ({sql}) ORDER BY indicator_order ASC NULLS LAST, "
-                        "area_code ASC NULLS LAST, group_order ASC NULLS LAST", params)
-        return df.drop(columns=["indicator_order", "group_order"])
+        # one integer sort key (indicator, area code, group order): sorting on three keys with text
+        # costs ~3x more at 990,000 cells, and its output converts to pandas ~7x slower
+        params |= self._sort_sizes
+        df = self.query(f"SELECT * FROM ({sql}) ORDER BY (indicator_order * $n_areas + area_order) * $n_groups "
+                        "+ group_order ASC NULLS LAST", params)
+        return df.drop(columns=["indicator_order", "area_order", "group_order"])
 
     def area_scores(self, *, level: int, as_of: int, window: int,
                     indicators: Sequence[str] | None = None,
@@ -466,7 +476,7 @@ class GapStore:
 
     def areas(self, *, level: int | None = None) -> pd.DataFrame:
         """Areas without geometry (code, name, level, parent_code)."""
-        return self.query("SELECT * FROM areas WHERE ($level IS NULL OR level = $level) "
+        return self.query("SELECT code, name, level, parent_code FROM areas WHERE ($level IS NULL OR level = $level) "
                           "ORDER BY level ASC NULLS LAST, code ASC NULLS LAST", {"level": level})
 
     def geometries(self, *, level: int) -> Any:

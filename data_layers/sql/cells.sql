@@ -1,6 +1,7 @@
 -- The coverage status of every (indicator, area, group) cell at one admin level, seen from the
 -- as-of year $as_of with a freshness window of $window years (DESIGN.md, "The core rule").
--- Inputs (views): indicator_catalogue, areas, group_catalogue, indicator_exclusions,
+-- Inputs (views): indicator_catalogue, areas (with area_order, the rank of its code), group_catalogue,
+-- indicator_exclusions,
 -- official_facts, citizen_facts. Observations dated after $as_of are invisible; a cell at level L
 -- is judged only from facts attached to areas of level L.
 -- Optional filters $indicators, $groups, $areas (lists, NULL = all) are applied inside every step,
@@ -55,6 +56,7 @@ ind_area AS (
         a.code AS area_code,
         a.name AS area_name,
         a.level,
+        a.area_order,
         tot.year AS total_latest_year,
         tot.value AS total_value
     FROM (SELECT DISTINCT indicator FROM ind_grp) AS i
@@ -95,6 +97,7 @@ judged AS (
         ia.area_code,
         ia.area_name,
         ia.level,
+        ia.area_order,
         ig.group_id,
         ig.group_order,
         CASE
@@ -161,5 +164,6 @@ SELECT
         ELSE 'blind_spot'
     END AS headline,
     indicator_order,
+    area_order,
     group_order
 FROM judged
