@@ -11,7 +11,9 @@ A store is a folder::
 Every write is atomic: a dataset is written to a hidden sibling folder and renamed into place
 (``os.replace`` of a directory is atomic on POSIX), single files go through a temporary file and
 ``os.replace``. Readers ignore names starting with a dot, so a crash at any moment leaves the
-previous store intact and readable.
+previous store intact and readable. Writers and the facts build take the store's lock
+(``store_lock``), so two imports at once (two browser sessions, or the CLI beside the app) run one
+after the other.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -35,6 +40,62 @@ from . import schema
 from .settings import PACKAGE_DIR
 
 log = logging.getLogger(__name__)
+
+LOCK_FILE = ".gaplens.lock"  # hidden: readers ignore it
+LOCK_TIMEOUT_S = 300.0  # a large import takes minutes; waiting longer means something is stuck
+_thread_locks: dict[Path, threading.RLock] = {}
+_thread_locks_guard = threading.Lock()
+_held: dict[Path, int] = {}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def store_lock(data_dir: Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Exclusive lock over a store's writes and facts builds, across threads and processes.
+
+    Re-entrant in the thread that holds it (an import writes, then refreshes the facts). The
+    cross-process part is ``filelock`` on ``<store>/.gaplens.lock``; it is taken only by the
+    outermost holder, because a second OS lock on the same file from one process would wait for
+    itself.
+    """
+    from filelock import FileLock, Timeout
+
+    root = Path(data_dir).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    with _thread_locks_guard:
+        rlock = _thread_locks.setdefault(root, threading.RLock())
+    if not rlock.acquire(timeout=timeout):
+        raise StoreError(f"the store {root} is busy (another import in this process); try again later")
+    try:
+        if _held.get(root, 0):
+            _held[root] += 1
+            try:
+                yield
+            finally:
+                _held[root] -= 1
+            return
+        try:
+            os_lock = FileLock(root / LOCK_FILE, timeout=timeout, thread_local=False)
+            os_lock.acquire()
+        except Timeout as e:
+            raise StoreError(f"the store {root} is busy (another import is running); try again later") from e
+        _held[root] = 1
+        try:
+            yield
+        finally:
+            _held[root] = 0
+            os_lock.release()
+    finally:
+        rlock.release()
+
+
+def locked(fn: F) -> F:
+    """Run a writer ``fn(data_dir, ...)`` under the store's lock."""
+    @wraps(fn)
+    def wrapper(data_dir: Path, *args: Any, **kwargs: Any) -> Any:
+        with store_lock(data_dir):
+            return fn(data_dir, *args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 
 CATALOGUE_FILES = {
     "indicators": "indicators.csv",
@@ -184,6 +245,7 @@ def next_seq(data_dir: Path) -> int:
     return max(seqs, default=0) + 1
 
 
+@locked
 def write_dataset(data_dir: Path, meta: dict[str, Any], observations: pd.DataFrame,
                   extra_files: dict[str, bytes] | None = None) -> Path:
     """Store one dataset atomically, replacing any dataset with the same id.
@@ -231,6 +293,7 @@ def check_dataset_id(dataset_id: str) -> None:
         raise StoreError(f"invalid dataset id {dataset_id!r}")
 
 
+@locked
 def remove_dataset(data_dir: Path, dataset_id: str) -> None:
     check_dataset_id(dataset_id)
     target = datasets_dir(data_dir) / dataset_id
@@ -241,6 +304,7 @@ def remove_dataset(data_dir: Path, dataset_id: str) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
+@locked
 def write_areas(data_dir: Path, level: int, gdf: Any) -> Path:
     """Store the areas of one admin level as GeoParquet (EPSG:4326), atomically."""
     path = data_dir / "areas" / f"level_{level}.parquet"
@@ -259,10 +323,12 @@ def write_areas(data_dir: Path, level: int, gdf: Any) -> Path:
     return path
 
 
+@locked
 def write_catalogue(data_dir: Path, name: str, df: pd.DataFrame) -> None:
     atomic_write_bytes(data_dir / CATALOGUE_FILES[name], df.to_csv(index=False, lineterminator="\n").encode())
 
 
+@locked
 def copy_default_catalogues(data_dir: Path, names: Iterable[str] = CATALOGUE_FILES) -> None:
     for name in names:
         src = DEFAULT_TABLES_DIR / CATALOGUE_FILES[name]

@@ -9,6 +9,7 @@ a time limit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -139,8 +140,9 @@ class GapStore:
 
     def refresh(self) -> None:
         """(Re)read the store: catalogues, views, and facts if the content changed."""
-        with self._lock:
-            if self._writable():
+        writable = self._writable()
+        with self._lock, (storage.store_lock(self.data_dir) if writable else contextlib.nullcontext()):
+            if writable:
                 storage.recover(self.data_dir)
             self._load_catalogues()
             self._create_views()

@@ -124,7 +124,8 @@ def test_invalid_dataset_ids_are_refused(tmp_path, bad_id):
     with pytest.raises(storage.StoreError):
         storage.remove_dataset(tmp_path, bad_id)
     assert [p.name for p in storage.dataset_dirs(tmp_path)] == ["keep"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["datasets"]  # nothing written beside it
+    beside = sorted(p.name for p in tmp_path.iterdir() if p.name != storage.LOCK_FILE)
+    assert beside == ["datasets"]  # nothing written beside it (the hidden lock file aside)
 
 
 def test_areas_and_catalogues_are_written_atomically(tmp_path):
@@ -138,5 +139,59 @@ def test_areas_and_catalogues_are_written_atomically(tmp_path):
     assert back.crs.to_epsg() == 4326 and back["code"].tolist() == ["XX"]
     assert str(pq.read_schema(path).field("parent_code").type) in ("string", "large_string")
     storage.write_catalogue(tmp_path, "groups", pd.DataFrame({"group_id": ["all"]}))
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".") and p.name != storage.LOCK_FILE]
+    assert leftovers == []  # no temporary file left (the lock file is meant to stay)
     assert [p.name for p in (tmp_path / "areas").iterdir() if p.name.startswith(".")] == []
+
+
+def test_two_writers_run_one_after_the_other(tmp_path):
+    """A second writer waits for the first (threads here; the same lock file serves processes)."""
+    import threading
+    import time
+
+    storage.write_dataset(tmp_path, dataset_meta("ds", "official", 1), observations([1.0]))
+    order: list[str] = []
+    entered = threading.Event()
+
+    def slow_writer() -> None:
+        with storage.store_lock(tmp_path):
+            entered.set()
+            order.append("first starts")
+            time.sleep(0.3)
+            order.append("first ends")
+
+    t = threading.Thread(target=slow_writer)
+    t.start()
+    assert entered.wait(5)
+    storage.write_dataset(tmp_path, dataset_meta("ds", "official", 1), observations([2.0]))
+    order.append("second done")
+    t.join()
+    assert order == ["first starts", "first ends", "second done"]
+    assert stored_values(tmp_path) == [2.0]
+
+
+def test_a_store_locked_by_another_process_is_reported_busy(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import sys, time
+        from filelock import FileLock
+        with FileLock({str(tmp_path / storage.LOCK_FILE)!r}):
+            print("locked", flush=True)
+            sys.stdin.readline()
+    """)
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(storage.StoreError, match="busy"), storage.store_lock(tmp_path, timeout=0.2):
+            pass
+        with pytest.raises(storage.StoreError, match="busy"):
+            with storage.store_lock(tmp_path, timeout=0.2):
+                storage.write_dataset(tmp_path, dataset_meta("ds", "official", 1), observations([1.0]))
+        assert not storage.datasets_dir(tmp_path).exists()  # nothing written while locked
+    finally:
+        holder.communicate("done\n", timeout=10)
+    with storage.store_lock(tmp_path, timeout=2):  # free again once the other process let go
+        pass
