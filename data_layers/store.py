@@ -54,7 +54,6 @@ def _shard_file(indicator: str) -> str:
 def _write_shards(table: Any, shard_dir: Path, shards: dict[str, dict[str, Any]]) -> None:
     """Split a merged table (sorted by indicator) into one parquet file per indicator, atomically each."""
     import numpy as np
-    import pyarrow.parquet as pq
 
     if table.num_rows == 0:
         return
@@ -62,12 +61,28 @@ def _write_shards(table: Any, shard_dir: Path, shards: dict[str, dict[str, Any]]
     idx = codes.indices.to_numpy(zero_copy_only=False)
     starts = np.concatenate([[0], np.flatnonzero(np.diff(idx)) + 1])
     ends = np.concatenate([starts[1:], [len(idx)]])
+    jobs = []
     for start, end in zip(starts, ends, strict=True):
         ind = codes.dictionary[int(idx[start])].as_py()
-        target = shard_dir / shards[ind]["file"]
-        tmp = shard_dir / f".{target.name}.tmp"
-        pq.write_table(table.slice(int(start), int(end - start)), tmp, compression="zstd")
+        jobs.append((table.slice(int(start), int(end - start)), shard_dir / shards[ind]["file"]))
+    _write_parquet_files(jobs)
+
+
+def _write_parquet_files(jobs: list[tuple[Any, Path]], **options: Any) -> None:
+    """Write Arrow tables to parquet files (each atomically), on all cores: pyarrow releases the GIL."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow.parquet as pq
+
+    def write(job: tuple[Any, Path]) -> None:
+        table, target = job
+        tmp = target.with_name(f".{target.name}.tmp")
+        pq.write_table(table, tmp, compression="zstd", **options)
         tmp.replace(target)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+        list(pool.map(write, jobs))
 
 
 def _indicators_in(part: Path) -> list[str]:
@@ -134,6 +149,7 @@ class GapStore:
         self._lock = threading.Lock()
         self.version = ""
         self._sort_sizes: dict[str, int] = {}
+        self._new_parts: dict[str, set[str]] = {}  # part files computed by the running facts build
         self.refresh()
 
     # --- set-up --------------------------------------------------------------------------------
@@ -275,10 +291,15 @@ class GapStore:
         t1 = time.perf_counter()
         shards: dict[str, dict[str, Any]] = {}
         merged = 0
-        for name, kind in FACTS.items():
-            before = old.get("shards", {}).get(name, {}) if reusable else {}
-            shards[name], n = self._merge_shards(name, kind, parts[kind], before)
-            merged += n
+        try:
+            for name, kind in FACTS.items():
+                before = old.get("shards", {}).get(name, {}) if reusable else {}
+                shards[name], n = self._merge_shards(name, kind, parts[kind], before)
+                merged += n
+        finally:
+            for kind in self._new_parts:
+                con.execute(f"DROP TABLE IF EXISTS new_{kind}_parts")
+            self._new_parts = {}
         storage.atomic_write_bytes(facts_dir / "manifest.json", json.dumps(
             {"fingerprint": fp, "k_min": self.k_min, "sql": _facts_sql_digest(),
              "parts": {p.name: inds for kind_parts in parts.values() for p, inds in kind_parts},
@@ -323,22 +344,23 @@ class GapStore:
         return out, computed
 
     def _write_parts(self, kind: str, targets: dict[str, Path]) -> None:
-        """Compute the parts of the given datasets (id -> part file) and write one file each."""
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
+        """Compute the parts of the given datasets (id -> part file) and write one file each.
 
+        All new datasets of a kind go through one query into the table ``new_<kind>_parts``, which
+        the merge then reads instead of the files just written (dropped after the build).
+        """
         files = [str(storage.datasets_dir(self.data_dir) / ds / "observations.parquet") for ds in targets]
         self._con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM "
                           f"read_parquet({_sql_list(files)}, union_by_name = true)")
+        self._con.execute(f"CREATE OR REPLACE TABLE new_{kind}_parts AS {_part_sql(kind)}")
         cur = self._con.cursor()
         try:
-            table = cur.sql(_part_sql(kind)).to_arrow_table()
+            jobs = [(cur.sql(f"SELECT * FROM new_{kind}_parts WHERE dataset_id = $ds", params={"ds": ds}).to_arrow_table(),
+                     target) for ds, target in targets.items()]
         finally:
             cur.close()
-        for ds, target in targets.items():
-            tmp = target.with_name(f".{target.name}.tmp")
-            pq.write_table(table.filter(pc.equal(table["dataset_id"], ds)), tmp, compression="zstd")
-            tmp.replace(target)
+        _write_parquet_files(jobs, use_dictionary=False)  # without dictionaries: 2x faster to write, as small
+        self._new_parts[kind] = {t.name for t in targets.values()}
 
     def _merge_shards(self, name: str, kind: str, parts: list[tuple[Path, list[str]]],
                       before: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -360,8 +382,11 @@ class GapStore:
         todo = [ind for ind, sh in shards.items()
                 if before.get(ind) != sh or not (shard_dir / sh["file"]).is_file()]
         if todo:
-            files = sorted({str(p) for p, inds in parts if set(inds) & set(todo)})
-            con.execute(f"CREATE OR REPLACE VIEW {kind}_parts AS SELECT * FROM read_parquet({_sql_list(files)})")
+            new = self._new_parts.get(kind, set())
+            files = sorted({str(p) for p, inds in parts if set(inds) & set(todo) and p.name not in new})
+            sources = [f"SELECT * FROM new_{kind}_parts"] if new else []
+            sources += [f"SELECT * FROM read_parquet({_sql_list(files)})"] if files else []
+            con.execute(f"CREATE OR REPLACE VIEW {kind}_parts AS {' UNION ALL BY NAME '.join(sources)}")
             sql = _strip_comments(load_sql(name))
             params: dict[str, Any] = {"k_min": self.k_min} if "$k_min" in sql else {}
             if len(todo) < len(shards):  # a few indicators: the others' rows are dropped early
@@ -372,6 +397,8 @@ class GapStore:
                 # a full sort costs ~0.5 s per million rows: only small stores (the committed sample)
                 # are sorted completely, so their files are byte-stable; large ones by indicator only
                 rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+                if new:
+                    rows += con.execute(f"SELECT count(*) FROM new_{kind}_parts").fetchall()[0][0]
                 order = _FACTS_ORDER if rows <= FULL_SORT_MAX_ROWS else "ORDER BY indicator ASC NULLS LAST"
                 table = cur.sql(f"SELECT * FROM ({sql}) {order}", params=params or None).to_arrow_table()
             finally:
