@@ -103,17 +103,18 @@ def _key(values: Iterable[str] | None) -> tuple[str, ...] | None:
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _coverage(_store: GapStore, version: str, level: int, as_of: int, window: int,
               indicators: tuple[str, ...] | None, groups: tuple[str, ...] | None,
-              areas: tuple[str, ...] | None) -> pd.DataFrame:
+              areas: tuple[str, ...] | None, headline: str | None = None) -> pd.DataFrame:
     return _store.coverage(level=level, as_of=as_of, window=window, indicators=indicators,
-                           groups=groups, areas=areas)
+                           groups=groups, areas=areas, headline=headline)
 
 
 def coverage(*, level: int, as_of: int, window: int, indicators: Sequence[str] | None = None,
-             groups: Sequence[str] | None = None, areas: Sequence[str] | None = None) -> pd.DataFrame:
+             groups: Sequence[str] | None = None, areas: Sequence[str] | None = None,
+             headline: str | None = None) -> pd.DataFrame:
     """Cached :meth:`GapStore.coverage`."""
     store = get_store()
     return _coverage(store, store.version, int(level), int(as_of), int(window),
-                     _key(indicators), _key(groups), _key(areas))
+                     _key(indicators), _key(groups), _key(areas), headline)
 
 
 @st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
@@ -217,7 +218,9 @@ def geometries(*, level: int) -> Any:
     return _geometries(store, store.version, int(level))
 
 
-@st.cache_data(show_spinner=False, max_entries=CACHE_ENTRIES)
+# a resource, not data: a figure is shared read-only (pages draw it, exports copy it first), and
+# unpickling a cached 5,000-area map re-validated it through Plotly on every rerun
+@st.cache_resource(show_spinner=False, max_entries=CACHE_ENTRIES)
 def _figure(_store: GapStore, version: str, name: str, params: tuple[tuple[str, str], ...],
             extra: tuple[tuple[str, Any], ...]) -> Any:
     from . import figures, views

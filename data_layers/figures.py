@@ -14,12 +14,14 @@ per store version and level. The base map comes from ``static/topojson/`` (the p
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
+import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,11 +48,12 @@ TOPOJSON_DIR = PROJECT_DIR / "static" / "topojson"
 TOPOJSON_URL = "/app/static/topojson/"
 """Where Streamlit serves ``static/topojson`` (``enableStaticServing``)."""
 
-MAP_BYTES_PER_AREA = 400          # 5,000 areas x 400 B = 2 MB: the display payload budget
-MAP_BYTES_FLOOR = 400_000         # small maps may keep detail up to this size
-MAP_BYTES_CEILING = 2_000_000
-SIMPLIFY_TOLERANCES = (0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)  # degrees
+MAP_BYTES_PER_AREA = 240          # geometry's share (60 %) of a 400 B per area map: 5,000 areas fit 2 MB
+MAP_BYTES_FLOOR = 800_000         # maps of fewer areas may keep detail up to this size
+MAP_BYTES_CEILING = 1_200_000     # the rest of the 2 MB budget: per-area hover values, codes, points
+SIMPLIFY_TOLERANCES = (0.0, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)  # degrees
 COORD_DECIMALS = 4                # 4 decimals of a degree ~ 11 m: finer than any screen shows
+COORD_DECIMALS_MIN = 2            # ~1 km: the coarsest rounding, for tolerances of 0.01 degree and more
 GLYPH_MAX_AREAS = 400             # above this a symbol per area is clutter; colour + hover remain
 MAX_POINTS = 5_000                # citizen place points drawn on a map (a sample beyond)
 MAX_SERIES = 6                    # DESIGN.md: at most about six series in a line chart
@@ -99,6 +102,30 @@ class ChartSpec:
 
 # --- geometry -----------------------------------------------------------------------------------
 
+class _Shared(dict):
+    """A dict that figures share instead of copying: the cached display geometry.
+
+    Plotly deep-copies every trace it is given (and again in ``to_dict``); for thousands of
+    polygons that copy alone took a fifth of a national map's build time. Geometry is never
+    changed once built, so a copy is the object itself. Never modify one in place.
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Shared:
+        return self
+
+
+class _SharedList(list):
+    """A list a figure shares instead of copying (see :class:`_Shared`): the per-area arrays of
+    a map trace, built for that figure alone and never modified afterwards."""
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _SharedList:
+        return self
+
+
 @dataclass(frozen=True)
 class MapGeometry:
     """Display geometry of one level: a GeoJSON FeatureCollection keyed by area code."""
@@ -111,6 +138,10 @@ class MapGeometry:
     tolerance: float
     nbytes: int
     bounds: tuple[float, float, float, float] = (-180.0, -90.0, 180.0, 90.0)
+    decimals: int = COORD_DECIMALS
+    """Decimals of a degree kept in the coordinates (all of them for ``full`` geometry: -1)."""
+    features: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    """Feature of each area code (the same objects as in ``geojson``)."""
 
     @property
     def projection(self) -> str:
@@ -119,10 +150,10 @@ class MapGeometry:
         return "natural earth" if self.bounds[2] - self.bounds[0] > WORLD_SPAN_DEG else "mercator"
 
     def subset(self, codes: Sequence[str]) -> dict[str, Any]:
-        """A FeatureCollection of some areas only (one per legend class, no duplicated payload)."""
-        want = set(codes)
-        return {"type": "FeatureCollection",
-                "features": [f for f in self.geojson["features"] if f["id"] in want]}
+        """A FeatureCollection of some areas only (one per trace, no duplicated payload), in the
+        order of ``codes``; it shares the cached features (see :class:`_Shared`)."""
+        feats = self.features or {f["id"]: f for f in self.geojson["features"]}
+        return _Shared(type="FeatureCollection", features=[feats[c] for c in dict.fromkeys(codes) if c in feats])
 
 
 _GEOM_CACHE: dict[tuple[str, str, int, bool], MapGeometry] = {}
@@ -170,23 +201,34 @@ def _build_geometry(gdf: Any, *, full: bool) -> MapGeometry:
         # Search the tolerance on a cheap size estimate (vertex count), then finish and serialise once.
         for tol in SIMPLIFY_TOLERANCES:
             simple = _simplified(geoms, tol)
-            if _estimated_bytes(simple, len(codes)) <= budget:
+            if _estimated_bytes(simple, len(codes), _coord_decimals(tol)) <= budget:
                 break
-    shown = _finished(simple, full=full)
-    fc, size = _feature_collection(codes, names, shown)
-    log.info("map geometry: %d areas, tolerance %g, %d bytes", len(codes), tol, size)
+    decimals = -1 if full else _coord_decimals(tol)
+    shown = _finished(simple, decimals=decimals)
+    fc, size = _feature_collection(codes, shown)
+    log.info("map geometry: %d areas, tolerance %g, %d decimals, %d bytes", len(codes), tol, decimals, size)
     bounds = tuple(float(b) for b in gdf.total_bounds) if codes else (-180.0, -90.0, 180.0, 90.0)
     return MapGeometry(geojson=fc, codes=tuple(codes), names=names, rep_lon=rep_lon, rep_lat=rep_lat,
-                       tolerance=tol, nbytes=size, bounds=bounds)
+                       tolerance=tol, nbytes=size, bounds=bounds, decimals=decimals,
+                       features={f["id"]: f for f in fc["features"]})
 
 
-def _finished(geoms: np.ndarray, *, full: bool) -> np.ndarray:
-    """Coordinates rounded for display (not for ``full``) and polygons oriented clockwise."""
+def _coord_decimals(tol: float) -> int:
+    """Decimals of a degree worth keeping after simplifying with ``tol``: rounding then moves a
+    vertex by at most half the tolerance (``COORD_DECIMALS`` without simplification)."""
+    if tol <= 0:
+        return COORD_DECIMALS
+    return int(min(COORD_DECIMALS, max(COORD_DECIMALS_MIN, math.ceil(-math.log10(tol) - 1e-9))))
+
+
+def _finished(geoms: np.ndarray, *, decimals: int) -> np.ndarray:
+    """Coordinates rounded to ``decimals`` (all kept when negative: ``full``) and polygons
+    oriented clockwise."""
     import shapely
 
     out = geoms
-    if not full:
-        out = shapely.transform(out, lambda xy: np.round(xy, COORD_DECIMALS))
+    if decimals >= 0:
+        out = shapely.transform(out, lambda xy: np.round(xy, decimals))
     return shapely.orient_polygons(out, exterior_cw=True)
 
 
@@ -221,19 +263,24 @@ def _drop_specks(geom: Any, tol: float) -> Any:
     return shapely.MultiPolygon(keep)
 
 
-BYTES_PER_VERTEX = 19     # "[120.1234,14.1234]," at COORD_DECIMALS
-BYTES_PER_FEATURE = 90    # type/id/properties wrapper of a feature
+BYTES_PER_VERTEX = 11     # "[120.1234,14.1234],": 11 bytes besides the 2 x decimals digits
+BYTES_PER_FEATURE = 95    # type/id/properties/geometry wrapper of a feature (an area code of ~14 characters)
 
 
-def _estimated_bytes(geoms: np.ndarray, n: int) -> int:
+def _estimated_bytes(geoms: np.ndarray, n: int, decimals: int = COORD_DECIMALS) -> int:
     """GeoJSON size estimated from vertex counts (exact enough to choose a tolerance)."""
     import shapely
 
-    return int(shapely.get_num_coordinates(geoms).sum()) * BYTES_PER_VERTEX + n * BYTES_PER_FEATURE
+    per_vertex = BYTES_PER_VERTEX + 2 * decimals
+    return int(shapely.get_num_coordinates(geoms).sum()) * per_vertex + n * BYTES_PER_FEATURE
 
 
-def _feature_collection(codes: list[str], names: dict[str, str], geoms: np.ndarray) -> tuple[dict[str, Any], int]:
-    """The FeatureCollection (``id`` = area code) and its serialised size in bytes."""
+def _feature_collection(codes: list[str], geoms: np.ndarray) -> tuple[dict[str, Any], int]:
+    """The FeatureCollection (``id`` = area code) and its serialised size in bytes.
+
+    Features carry no properties: names travel with the hover values, once. Each feature is a
+    :class:`_Shared` dict, so figures reuse the cached geometry instead of copying it.
+    """
     import shapely
 
     texts = shapely.to_geojson(geoms)
@@ -241,10 +288,10 @@ def _feature_collection(codes: list[str], names: dict[str, str], geoms: np.ndarr
     for code, g, text in zip(codes, geoms, texts, strict=True):
         if g is None or g.is_empty:
             continue
-        parts.append('{"type":"Feature","id":' + json.dumps(code) + ',"properties":{"name":'
-                     + json.dumps(names[code]) + '},"geometry":' + text + "}")
+        parts.append('{"type":"Feature","id":' + json.dumps(code) + ',"properties":{},"geometry":' + text + "}")
     payload = '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
-    return json.loads(payload), len(payload.encode())
+    fc = json.loads(payload)
+    return _Shared(type="FeatureCollection", features=[_Shared(f) for f in fc["features"]]), len(payload.encode())
 
 
 def plotly_config(*, static_url: str = TOPOJSON_URL, filename: str = "gaplens-chart") -> dict[str, Any]:
@@ -301,9 +348,16 @@ def _theme(view: View) -> pal.Theme:
 
 def _layout(fig: Any, view: View, title: str, subtitle: str, *, height: int | None = None,
             legend_title: str | None = None) -> None:
+    fig.update_layout(_layout_spec(view, title, subtitle, height=height, legend_title=legend_title))
+
+
+def _layout_spec(view: View, title: str, subtitle: str, *, height: int | None = None,
+                 legend_title: str | None = None) -> dict[str, Any]:
+    """The layout every chart shares (title, subtitle, fonts, legend, hover labels, separators),
+    as a plain dict (:func:`_layout` applies it; a map passes it to the figure directly)."""
     th = _theme(view)
     rtl = view.is_rtl
-    fig.update_layout(
+    spec: dict[str, Any] = dict(
         title={"text": f"<b>{_esc(title)}</b>",
                "subtitle": {"text": _esc(subtitle), "font": {"size": th.font_size, "color": th.muted}},
                "x": 0.99 if rtl else 0.01, "xanchor": "right" if rtl else "left",
@@ -320,9 +374,19 @@ def _layout(fig: Any, view: View, title: str, subtitle: str, *, height: int | No
         separators=_separators(view.lang),
     )
     if height:
-        fig.update_layout(height=height)
+        spec["height"] = height
+    return spec
 
 
+def _merged(base: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``more`` the way ``fig.update_layout`` does it (nested dicts merge)."""
+    out = dict(base)
+    for k, v in more.items():
+        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+@functools.cache
 def _separators(lang: str) -> str:
     """Plotly ``separators`` (decimal then thousands) for the locale of ``lang``."""
     from babel.numbers import get_decimal_symbol, get_group_symbol
@@ -407,23 +471,183 @@ def _producers(store: Any, dataset_ids: str | None) -> str:
     return ", ".join(dict.fromkeys(out))
 
 
+def _producer_map(store: Any, dataset_ids: Any) -> dict[str, str]:
+    """:func:`_producers` of each distinct dataset-id list in ``dataset_ids`` (a map shows
+    thousands of cells but only a handful of distinct lists)."""
+    return {d: _producers(store, d) for d in dict.fromkeys(_objects(dataset_ids)) if isinstance(d, str)}
+
+
 def _official_datasets(store: Any, *, indicators: Sequence[str] | None, groups: Sequence[str] | None,
                        level: int, as_of: int, areas: Sequence[str] | None = None) -> pd.DataFrame:
-    """Dataset of the newest official figure (at or before ``as_of``) per indicator x area x group."""
-    df = store.query(
-        "SELECT indicator, area_code, group_id, year, dataset_id FROM official_facts "
+    """Dataset of the newest official figure (at or before ``as_of``) per indicator x area x group
+    (on a tie in year, the first dataset id), chosen in DuckDB rather than sorted in pandas."""
+    return store.query(
+        "SELECT indicator, area_code, group_id, max(year) AS year, "
+        "arg_min(dataset_id, struct_pack(y := -year, d := dataset_id)) AS dataset_id FROM official_facts "
         "WHERE level = $level AND year <= $as_of "
         "AND ($no_ind OR list_contains($ind, indicator)) AND ($no_grp OR list_contains($grp, group_id)) "
-        "AND ($no_area OR list_contains($area, area_code))",
+        "AND ($no_area OR list_contains($area, area_code)) "
+        "GROUP BY indicator, area_code, group_id ORDER BY indicator, area_code, group_id",
         {"level": int(level), "as_of": int(as_of),
          "no_ind": not indicators, "ind": list(indicators or [""]),
          "no_grp": not groups, "grp": list(groups or [""]),
          "no_area": not areas, "area": list(areas or [""])})
-    if df.empty:
-        return df
-    df = df.sort_values(["indicator", "area_code", "group_id", "year", "dataset_id"],
-                        ascending=[True, True, True, False, True])
-    return df.drop_duplicates(["indicator", "area_code", "group_id"])
+
+
+# --- many values formatted at once --------------------------------------------------------------
+# A national map formats tens of thousands of numbers. Babel takes ~40 us per number, but the text
+# depends only on the sign, on whether the value is zero and on the magnitude rounded to the
+# decimals shown: one Babel call per distinct rounded value gives exactly the same text.
+
+TIE_EPS = 1e-6    # a scaled value this close to x.5 is a rounding tie: formatted on its own (exact)
+KEY_MAX = 1e9     # below this a float64 holds the fraction of a scaled value to ~1e-7: keys are exact
+_FMT_CACHE: dict[tuple[str, str, str, int], str] = {}
+_FMT_CACHE_MAX = 100_000
+_FORMATS: dict[str, tuple[int, Callable[[float, str, str], str]]] = {
+    # kind: (decimals the text rounds to, after any scaling; formatter(value, lang, unit))
+    "value": (1, lambda x, lang, unit: i18n.format_value(x, unit, lang)),
+    "percent": (2, lambda x, lang, unit: i18n.format_percent(x, lang)),     # a share, shown as 0 decimals of %
+    "count": (0, lambda x, lang, unit: i18n.format_number(x, lang, decimals=0)),
+    "points": (1, lambda x, lang, unit: i18n.format_points(x, lang)),
+}
+
+
+def _floats(values: Any) -> np.ndarray:
+    """``values`` as floats, NaN for every missing one (None, NaN, pandas NA)."""
+    return pd.Series(values).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _format_many(values: Any, kind: str, lang: str, unit: str = "") -> np.ndarray:
+    """``[fmt(v) for v in values]`` for the formatter ``kind`` of :data:`_FORMATS`, with the
+    same text, calling Babel once per distinct displayed value (cached across figures)."""
+    decimals, fmt = _FORMATS[kind]
+    scale = 10.0 ** decimals   # a percent unit shows v / 100 with 1 decimal of %: the same rounding of v
+    v = _floats(values)
+    out = np.empty(len(v), dtype=object)
+    missing = np.isnan(v)
+    if missing.any():
+        out[missing] = fmt(float("nan"), lang, unit)
+    a = np.abs(np.where(missing, 0.0, v)) * scale
+    frac = a - np.floor(a)
+    alone = ~missing & ((np.abs(frac - 0.5) < TIE_EPS) | (a > KEY_MAX))
+    for i in np.flatnonzero(alone):
+        out[i] = fmt(float(v[i]), lang, unit)
+    keyed = np.flatnonzero(~missing & ~alone)
+    if len(keyed):
+        kv = v[keyed]
+        key = np.rint(a[keyed]).astype(np.int64) * 4 + np.signbit(kv) * 2 + (kv == 0)
+        uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        if len(_FMT_CACHE) > _FMT_CACHE_MAX:
+            _FMT_CACHE.clear()
+        texts = np.empty(len(uniq), dtype=object)
+        for j, (k, i) in enumerate(zip(uniq.tolist(), first.tolist(), strict=True)):
+            ck = (kind, lang, unit, k)
+            text = _FMT_CACHE.get(ck)
+            if text is None:
+                text = _FMT_CACHE[ck] = fmt(float(kv[i]), lang, unit)
+            texts[j] = text
+        out[keyed] = texts[inverse]
+    return out
+
+
+def _format_years(values: Any, lang: str) -> np.ndarray:
+    """``[i18n.format_year(y, lang) for y in values]``, once per distinct year."""
+    v = _floats(values)
+    out = np.empty(len(v), dtype=object)
+    missing = np.isnan(v)
+    if missing.any():
+        out[missing] = i18n.format_year(None, lang)
+    ok = np.flatnonzero(~missing)
+    if len(ok):
+        uniq, inverse = np.unique(np.trunc(v[ok]).astype(np.int64), return_inverse=True)
+        out[ok] = np.array([i18n.format_year(int(y), lang) for y in uniq], dtype=object)[inverse]
+    return out
+
+
+def _objects(values: Any) -> list[Any]:
+    """The values of a column as a list (pandas iterates Arrow-backed text one element at a time)."""
+    if isinstance(values, pd.Series | pd.Index):
+        return values.to_numpy(dtype=object).tolist()
+    return list(values)
+
+
+def _esc_many(values: Any) -> list[str]:
+    """:func:`_esc` of each value (most names need no escaping: those are left as they are)."""
+    text = [str(x) for x in _objects(values)]
+    return [_esc(x) if ("&" in x or "<" in x or ">" in x) else x for x in text]
+
+
+# --- hover text as templates ----------------------------------------------------------------------
+# A map's hover texts repeat the same lines (status, producers, "no citizen data") for thousands of
+# areas. Each trace gets one ``hovertemplate`` with the constant text and ``%{customdata[j]}`` for
+# the values that differ by area; the browser assembles exactly the text a per-area string would
+# hold, for a fraction of the payload. Areas are grouped by template (several traces per class,
+# one legend group per class, so the legend still shows and hides a class as one).
+
+_SLOT_RE = re.compile("\x00(\\w+)\x00")
+
+
+def _slot(name: str) -> str:
+    """Marks where a per-area value goes in a template while it is built."""
+    return f"\x00{name}\x00"
+
+
+@dataclass
+class _HoverLines:
+    """Hover text of many areas, line by line: line ``i`` of area ``r`` is
+    ``choices[i][codes[i][r]]`` (no line where the code is -1), with slots filled from ``slots``."""
+
+    n: int
+    choices: list[list[str]] = field(default_factory=list)
+    codes: list[np.ndarray] = field(default_factory=list)
+    slots: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, choices: Sequence[str], codes: Any) -> None:
+        self.choices.append(list(choices))
+        self.codes.append(np.broadcast_to(np.asarray(codes, dtype=np.int64), (self.n,)))
+
+    def groups(self) -> tuple[np.ndarray, list[str]]:
+        """Template number of each area, and the templates (slot marks not yet replaced)."""
+        if self.n == 0 or not self.codes:
+            return np.zeros(self.n, dtype=np.int64), ([] if self.n == 0 else [""])
+        radix = math.prod(len(ch) + 1 for ch in self.choices)
+        if radix < 2**62:   # the line codes of an area as one number (mixed radix)
+            combined = np.zeros(self.n, dtype=np.int64)
+            for choices, codes in zip(self.choices, self.codes, strict=True):
+                combined = combined * (len(choices) + 1) + (codes + 1)
+            _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        else:
+            _, first, inverse = np.unique(np.stack(self.codes, axis=1), axis=0, return_index=True,
+                                          return_inverse=True)
+        templates = ["<br>".join(ch[int(c[r])] for ch, c in zip(self.choices, self.codes, strict=True) if c[r] >= 0)
+                     for r in first.tolist()]
+        return inverse.reshape(-1), templates
+
+    def text(self, template: str, rows: Any) -> list[str]:
+        """The finished texts of ``rows`` under ``template`` (what the browser will show)."""
+        parts = _SLOT_RE.split(template)
+        out = []
+        for r in rows:
+            out.append("".join(p if i % 2 == 0 else str(self.slots[p][r]) for i, p in enumerate(parts)))
+        return out
+
+    def trace_fields(self, template: str, rows: np.ndarray, lead: Sequence[Any] | None = None) -> dict[str, Any]:
+        """``hovertemplate`` and ``customdata`` of a trace showing ``rows``: ``lead`` (the area
+        codes, for clicks) in the first column when given, then the slot values."""
+        if "%{" in _SLOT_RE.sub("", template):
+            # constant text (a producer's name, say) that plotly would read as a placeholder:
+            # ship the finished texts instead
+            cols = [self.text(template, rows)]
+            names, template = ["_text"], _slot("_text")
+        else:
+            names = list(dict.fromkeys(_SLOT_RE.findall(template)))
+            cols = [np.asarray(self.slots[nm], dtype=object)[rows].tolist() for nm in names]
+        first = 0 if lead is None else 1
+        index = {nm: j + first for j, nm in enumerate(names)}
+        hovertemplate = _SLOT_RE.sub(lambda m: "%{customdata[" + str(index[m.group(1)]) + "]}", template)
+        columns = cols if lead is None else [list(lead), *cols]
+        return {"hovertemplate": hovertemplate + "<extra></extra>",
+                "customdata": _SharedList(list(r) for r in zip(*columns, strict=True))}
 
 
 def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, official_producer: str,
@@ -473,18 +697,99 @@ def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, offic
     return "<br>".join(lines)
 
 
-def _legend_marker(name: str, color: str, *, symbol: str = "square", group: str = "", line: str | None = None,
-                   geo: bool = False) -> Any:
-    """An empty trace whose only job is a legend entry (word + coloured square, outlined)."""
-    import plotly.graph_objects as go
-
+def _legend_marker_spec(name: str, color: str, *, symbol: str = "square", group: str = "", line: str | None = None,
+                        geo: bool = False) -> dict[str, Any]:
+    """An empty trace (as a plain dict) whose only job is a legend entry (word + coloured square, outlined)."""
     marker = {"symbol": symbol, "size": 16, "color": color,
               "line": {"width": 1.5, "color": line or pal.BORDER}}
-    if geo:
-        return go.Scattergeo(lon=[None], lat=[None], mode="markers", marker=marker, name=name,
-                             legendgroup=group or name, showlegend=True, hoverinfo="skip")
-    return go.Scatter(x=[None], y=[None], mode="markers", marker=marker, name=name,
-                      legendgroup=group or name, showlegend=True, hoverinfo="skip")
+    xy: dict[str, Any] = {"lon": [None], "lat": [None]} if geo else {"x": [None], "y": [None]}
+    return {"type": "scattergeo" if geo else "scatter", **xy, "mode": "markers", "marker": marker, "name": name,
+            "legendgroup": group or name, "showlegend": True, "hoverinfo": "skip"}
+
+
+def _legend_marker(name: str, color: str, *, symbol: str = "square", group: str = "", line: str | None = None,
+                   geo: bool = False) -> Any:
+    """:func:`_legend_marker_spec` as a plotly trace object."""
+    import plotly.graph_objects as go
+
+    spec = _legend_marker_spec(name, color, symbol=symbol, group=group, line=line, geo=geo)
+    return (go.Scattergeo if spec.pop("type") == "scattergeo" else go.Scatter)(**spec)
+
+
+def _truthy(values: pd.Series) -> np.ndarray:
+    """``bool(x)`` of each value: how :func:`cell_class` and :func:`_hover_cell` read a flag."""
+    if values.dtype == bool:
+        return values.to_numpy()
+    return np.array([bool(x) for x in values], dtype=bool)
+
+
+def cell_classes(cells: pd.DataFrame) -> np.ndarray:
+    """:func:`cell_class` of every row of a coverage table, at once."""
+    status = cells["status"].to_numpy(dtype=object)
+    cgd = cells["cgd_status"].to_numpy(dtype=object)
+    sup = _truthy(cells["official_suppressed"])
+    out = np.array([str(x) for x in status], dtype=object)
+    out[cgd == "present"] = "filled"
+    out[status == "current"] = np.where(sup[status == "current"], "suppressed", "current")
+    out[status == "not_applicable"] = "not_applicable"
+    return out
+
+
+def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official_producer: Sequence[str],
+                  citizen_producer: Sequence[str], view: View, unit: str) -> _HoverLines:
+    """The hover text of :func:`_hover_cell` for every cell of a map, as templates and values."""
+    lang = view.lang
+    n = len(cells)
+    k = int(getattr(store, "k_min", 5))
+    h = _HoverLines(n)
+    status = cells["status"].to_numpy(dtype=object)
+    na = status == "not_applicable"
+    h.slots = {
+        "head": np.asarray(_esc_many(cells["area_name"]), dtype=object),
+        "ov": _format_many(cells["official_value"], "value", lang, unit),
+        "oy": _format_years(cells["official_latest_year"], lang),
+        "tv": _format_many(cells["total_value"], "value", lang, unit),
+        "ty": _format_years(cells["total_latest_year"], lang),
+        "cv": _format_many(cells["cgd_value"], "value", lang, unit),
+        "cy": _format_years(cells["cgd_latest_year"], lang),
+        "n": _format_many(cells["cgd_n"], "count", lang),
+        "gap": _format_many(cells["outcome_gap"], "points", lang),
+        "gy": _format_years(cells["outcome_gap_year"], lang),
+    }
+
+    def when(codes: Any, shown: np.ndarray) -> np.ndarray:
+        return np.where(shown, codes, -1)
+
+    h.add(["<b>" + _slot("head") + "</b>"], 0)
+    order = list(pal.STATUS_ORDER)
+    index = {c: i for i, c in enumerate(order)}
+    h.add([i18n.t("hover.status", lang, status=class_label(c, lang)) for c in order], [index[c] for c in classes])
+    no_year = cells["official_latest_year"].isna().to_numpy()
+    no_total = cells["total_latest_year"].isna().to_numpy()
+    sup = _truthy(cells["official_suppressed"])
+    h.add([i18n.t("hover.official_none", lang),
+           i18n.t("hover.official_total_only", lang, value=_slot("tv"), year=_slot("ty")),
+           i18n.t("hover.official_suppressed", lang, year=_slot("oy")),
+           i18n.t("hover.official", lang, value=_slot("ov"), year=_slot("oy"))],
+          when(np.select([no_year & no_total, no_year, sup], [0, 1, 2], 3), ~na))
+    names = sorted({p for p in official_producer if p})
+    pick = {p: i for i, p in enumerate(names)}
+    h.add([i18n.t("hover.official_producer", lang, producer=_esc(p)) for p in names],
+          when([pick.get(p, -1) for p in official_producer], ~na & ~(no_year & no_total)))
+    cgd = cells["cgd_status"].to_numpy(dtype=object)
+    none = cgd == "none"
+    h.add([i18n.t("hover.citizen_none", lang),
+           i18n.t("hover.citizen_suppressed", lang, year=_slot("cy"), n=_slot("n"), k=k),
+           i18n.t("hover.citizen", lang, value=_slot("cv"), year=_slot("cy"), n=_slot("n"))],
+          when(np.select([none, _truthy(cells["cgd_suppressed"])], [0, 1], 2), ~na))
+    h.add([i18n.t("hover.citizen_stale", lang)], when(0, ~na & ~none & (cgd == "stale")))
+    names = sorted({p for p in citizen_producer if p})
+    pick = {p: i for i, p in enumerate(names)}
+    h.add([i18n.t("hover.citizen_producer", lang, producer=_esc(p)) for p in names],
+          when([pick.get(p, -1) for p in citizen_producer], ~na & ~none))
+    h.add([i18n.t("hover.outcome_gap", lang, gap=_slot("gap"), year=_slot("gy"))],
+          when(0, ~na & cells["outcome_gap"].notna().to_numpy()))
+    return h
 
 
 # --- gap map ------------------------------------------------------------------------------------
@@ -496,6 +801,10 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
     (needs ``view.indicator``; without one the blind-spot score is shown); ``gap`` and
     ``blind_spot`` show the area's score over the indicators (of the goal, if chosen) for the
     group, in five labelled classes. Place-type citizen points are overlaid as triangles.
+
+    Built for thousands of areas: values are formatted once per distinct value, hover texts are
+    per-trace templates (see :class:`_HoverLines`), and the traces are plain dicts that plotly
+    takes without validating or copying them (the geometry is shared, see :class:`_Shared`).
     """
     import plotly.graph_objects as go
 
@@ -514,32 +823,36 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         title = i18n.t("fig.map.status.title", lang, group=grp, indicator=indicator_label(store, ind, lang))
         offd = _official_datasets(store, indicators=[ind], groups=list(dict.fromkeys([view.group, "all"])),
                                   level=view.level, as_of=view.as_of)
-        off_by_area = {(r.area_code, r.group_id): r.dataset_id for r in offd.itertuples()} if not offd.empty else {}
+        own, total = ({a: d for a, g, d in zip(_objects(offd["area_code"]), _objects(offd["group_id"]),
+                                                _objects(offd["dataset_id"]), strict=True) if g == want}
+                      for want in (view.group, "all"))
         unit = _unit(store, ind)
-        rows = cells.to_dict("records")
-        data = pd.DataFrame({
-            "area_code": [r["area_code"] for r in rows],
-            "area_name": [r["area_name"] for r in rows],
-            "class": [cell_class(r) for r in rows],
-        })
-        data["class_label"] = [i18n.t(pal.status_style(c).label_key, lang) for c in data["class"]]
+        codes = _objects(cells["area_code"])
+        classes = cell_classes(cells)
+        no_year = cells["official_latest_year"].isna().to_numpy()
+        no_total = cells["total_latest_year"].isna().to_numpy()
+        data = pd.DataFrame({"area_code": codes, "area_name": _objects(cells["area_name"]), "class": classes.tolist()})
+        label_of = {c: i18n.t(pal.status_style(c).label_key, lang) for c in set(classes.tolist())}
+        data["class_label"] = [label_of[c] for c in classes]
         for col in ("status", "official_latest_year", "official_value", "official_suppressed", "total_latest_year",
                     "total_value", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_suppressed", "cgd_n",
                     "cgd_datasets", "outcome_gap"):
             data[col] = cells[col].to_numpy()
         # the dataset behind the figure shown: the group's own, or the total a group is hidden in
-        data["official_dataset"] = [
-            off_by_area.get((c, view.group), "") if not is_missing(y)
-            else (off_by_area.get((c, "all"), "") if not is_missing(ty) else "")
-            for c, y, ty in zip(data["area_code"], data["official_latest_year"], data["total_latest_year"], strict=True)]
-        data["official_producer"] = [_producers(store, d) for d in data["official_dataset"]]
-        data["citizen_producer"] = [_producers(store, d) for d in data["cgd_datasets"]]
-        hover = {r["area_code"]: _hover_cell(store, r, view, unit=unit, official_producer=op, head=r["area_name"])
-                 for r, op in zip(rows, data["official_producer"], strict=True)}
+        official_dataset = [own.get(c, "") if not ny else (total.get(c, "") if not nt else "")
+                            for c, ny, nt in zip(codes, no_year, no_total, strict=True)]
+        data["official_dataset"] = official_dataset
+        producers = _producer_map(store, official_dataset)
+        official_producer = [producers.get(d, "") for d in official_dataset]
+        data["official_producer"] = official_producer
+        producers = _producer_map(store, cells["cgd_datasets"])
+        citizen_producer = [producers.get(d, "") if isinstance(d, str) else "" for d in _objects(cells["cgd_datasets"])]
+        data["citizen_producer"] = citizen_producer
+        hover = _status_hover(store, cells, classes, official_producer, citizen_producer, view, unit)
         order = pal.STATUS_ORDER
         styles = {c: pal.STATUS_STYLES[c] for c in order}
         labels = {c: class_label(c, lang) for c in order}
-        ds_ids = list(data["official_dataset"]) + list(data["cgd_datasets"].fillna(""))
+        ds_ids = list(dict.fromkeys(official_dataset + _objects(data["cgd_datasets"].fillna(""))))
         legend_title = i18n.t("legend.status", lang)
         n_gap = int(data["class"].isin(["filled", "stale", "aggregate_only", "missing"]).sum())
         n_filled = int((data["class"] == "filled").sum())
@@ -563,23 +876,25 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         title = i18n.t(f"fig.map.{metric}.title", lang, group=grp, scope=scope)
         data = scores[["area_code", "area_name", "applicable", "n_current", "n_filled", "n_blind_spot", "gap_score",
                        "blind_spot_score"]].copy()
-        data["class"] = [_score_class(s) for s in data[col]]
-        data["class_label"] = [_score_label(c, lang) for c in data["class"]]
-        metric_word = i18n.t(f"metric.{metric}.label", lang)
-        count_col = "n_blind_spot" if metric == "blind_spot" else None
-        hover = {}
-        for r in data.to_dict("records"):
-            n_bad = r[count_col] if count_col else r["applicable"] - r["n_current"]
-            lines = [f"<b>{_esc(r['area_name'])}</b>",
-                     i18n.t("hover.score", lang, metric=metric_word, value=i18n.format_percent(r[col], lang),
-                            n=i18n.format_number(n_bad, lang, decimals=0),
-                            applicable=i18n.format_number(r["applicable"], lang, decimals=0)),
-                     i18n.t("hover.filled_count", lang, n=i18n.format_number(r["n_filled"], lang, decimals=0))]
-            hover[r["area_code"]] = "<br>".join(lines)
         order = ("score_0", "score_1", "score_2", "score_3", "score_4", "not_applicable")
+        classes = _score_classes(data[col])
+        data["class"] = classes.tolist()
+        labels = {c: _score_label(c, lang) for c in order}
+        data["class_label"] = [labels[c] for c in classes]
+        metric_word = i18n.t(f"metric.{metric}.label", lang)
+        n_bad = data["n_blind_spot"] if metric == "blind_spot" else data["applicable"] - data["n_current"]
+        hover = _HoverLines(len(data))
+        hover.slots = {"head": np.asarray(_esc_many(data["area_name"]), dtype=object),
+                       "score": _format_many(data[col], "percent", lang),
+                       "bad": _format_many(n_bad, "count", lang),
+                       "app": _format_many(data["applicable"], "count", lang),
+                       "filled": _format_many(data["n_filled"], "count", lang)}
+        hover.add(["<b>" + _slot("head") + "</b>"], 0)
+        hover.add([i18n.t("hover.score", lang, metric=metric_word, value=_slot("score"), n=_slot("bad"),
+                          applicable=_slot("app"))], 0)
+        hover.add([i18n.t("hover.filled_count", lang, n=_slot("filled"))], 0)
         styles = {f"score_{i}": pal.StatusStyle(f"score_{i}", c, "", "") for i, c in enumerate(pal.SCORE_RAMP)}
         styles["not_applicable"] = pal.STATUS_STYLES["not_applicable"]
-        labels = {c: _score_label(c, lang) for c in order}
         ds_ids = _datasets_in_scope(store, view, inds)
         legend_title = metric_word
         valid = data[col].dropna()
@@ -591,73 +906,115 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
                          lo=i18n.format_percent(valid.min(), lang), hi=i18n.format_percent(valid.max(), lang),
                          top=top, n_high=int((valid >= SCORE_BINS[-2]).sum()))
 
-    fig = go.Figure()
-    classes_present = [c for c in order if (data["class"] == c).any()] if not data.empty else []
+    traces: list[dict[str, Any]] = []
+    codes_all = np.asarray(_objects(data["area_code"]), dtype=object)
+    drawn = np.array([c in geom.names for c in codes_all], dtype=bool)
+    classes = np.asarray(_objects(data["class"]), dtype=object)
+    classes_present = [c for c in order if (classes == c).any()] if not data.empty else []
+    template_of, templates = hover.groups()
     for c in classes_present:
-        sub = data[data["class"] == c]
-        codes = [a for a in sub["area_code"] if a in geom.names]
         style = styles[c]
-        fig.add_trace(go.Choropleth(
-            geojson=geom.subset(codes), locations=codes, featureidkey="id",
-            z=[1] * len(codes), zmin=0, zmax=1, colorscale=[[0, style.color], [1, style.color]],
-            showscale=False, name=labels[c], legendgroup=c, showlegend=False,
-            marker={"line": {"color": _outline(style.color, th), "width": th.border_width}},
-            customdata=[[a] for a in codes], hovertext=[hover.get(a, a) for a in codes],
-            hovertemplate="%{hovertext}<extra></extra>"))
-        fig.add_trace(_legend_marker(labels[c], style.color, group=c, geo=True, line=th.border))
+        rows_c = np.flatnonzero((classes == c) & drawn)
+        for g in pd.unique(template_of[rows_c]):   # areas sharing a hover template, in data order
+            rows = rows_c[template_of[rows_c] == g]
+            codes = codes_all[rows].tolist()
+            traces.append({
+                "type": "choropleth", "geojson": geom.subset(codes), "locations": _SharedList(codes),
+                "featureidkey": "id", "z": _SharedList([1] * len(codes)), "zmin": 0, "zmax": 1,
+                "colorscale": [[0, style.color], [1, style.color]],
+                "showscale": False, "name": labels[c], "legendgroup": c, "showlegend": False,
+                "marker": {"line": {"color": _outline(style.color, th), "width": th.border_width}},
+                **hover.trace_fields(templates[g], rows, lead=codes)})
+        traces.append(_legend_marker_spec(labels[c], style.color, group=c, geo=True, line=th.border))
     # symbols on the areas: the class survives greyscale and colour-vision deficiency
     if metric == "status" and 0 < len(data) <= GLYPH_MAX_AREAS:
-        pts = data[data["area_code"].isin(list(geom.rep_lon))]
+        at = np.array([c in geom.rep_lon for c in codes_all], dtype=bool)
         for c in classes_present:
-            sub = pts[pts["class"] == c]
-            if sub.empty or c == "not_applicable":
+            sub = codes_all[(classes == c) & at].tolist()
+            if not sub or c == "not_applicable":
                 continue
             fill = styles[c].color
-            fig.add_trace(go.Scattergeo(
-                lon=[geom.rep_lon[a] for a in sub["area_code"]], lat=[geom.rep_lat[a] for a in sub["area_code"]],
-                mode="text", text=[styles[c].symbol] * len(sub),
-                textfont={"size": th.font_size, "color": pal.text_on(fill), "family": pal.FONT_FAMILY},
-                hoverinfo="skip", showlegend=False, legendgroup=c, name=labels[c]))
+            traces.append({
+                "type": "scattergeo", "lon": [geom.rep_lon[a] for a in sub], "lat": [geom.rep_lat[a] for a in sub],
+                "mode": "text", "text": [styles[c].symbol] * len(sub),
+                "textfont": {"size": th.font_size, "color": pal.text_on(fill), "family": pal.FONT_FAMILY},
+                "hoverinfo": "skip", "showlegend": False, "legendgroup": c, "name": labels[c]})
     # citizen place points (people-type points never reach this: the store refuses them)
-    points_data = pd.DataFrame()
     if view.indicator and metric == "status":
         pts = store.citizen_points(indicator=view.indicator, as_of=view.as_of)
         pts = pts[pts["period"] >= view.as_of - view.window]
         if len(pts) > MAX_POINTS:
             pts = pts.sample(MAX_POINTS, random_state=0).sort_index()
-        unit = _unit(store, view.indicator)
-        for ds_id, sub in pts.groupby("dataset_id", sort=True):
-            name = i18n.t("legend.citizen_points", lang, title=_esc(str(sub["title"].iloc[0])))
-            htxt = [i18n.t("hover.citizen_point", lang, title=_esc(t_), producer=_esc(p),
-                           value=i18n.format_value(v, unit, lang), year=i18n.format_year(y, lang))
-                    for t_, p, v, y in zip(sub["title"], sub["producer"], sub["value"], sub["period"], strict=True)]
-            fig.add_trace(go.Scattergeo(
-                lon=sub["lon"], lat=sub["lat"], mode="markers", name=name, legendgroup=f"cgd-{ds_id}",
-                marker={"symbol": pal.CITIZEN_MARKER, "size": 8, "color": pal.CITIZEN_MARKER_COLOR,
-                        "opacity": 0.9, "line": {"width": 0.8, "color": pal.TEXT}},
-                hovertext=htxt, hovertemplate="%{hovertext}<extra></extra>", showlegend=True))
-            ds_ids.append(str(ds_id))
-        points_data = pts
-    fig.update_geos(
-        fitbounds="locations", visible=True, resolution=110, projection_type=geom.projection,
-        showland=True, landcolor="#F2F2F2", showcountries=True, countrycolor="#BDBDBD", countrywidth=0.5,
-        showcoastlines=False, showocean=True, oceancolor="#FFFFFF", showlakes=False, showframe=False,
-        bgcolor=pal.BACKGROUND)
-    _layout(fig, view, title, subtitle, height=MAP_HEIGHT + 30 * len(classes_present), legend_title=legend_title)
-    fig.update_layout(legend={"orientation": "h", "x": 1 if view.is_rtl else 0, "xanchor": "right" if view.is_rtl else "left",
-                              "y": 0, "yanchor": "top", "itemsizing": "constant", "title": {"side": "top"}},
-                      clickmode="event+select", dragmode=False, uirevision=f"{view.level}")
+        traces += _point_traces(pts, view, _unit(store, view.indicator), ds_ids)
+        if len(pts):
+            log.debug("map shows %d citizen points", len(pts))
+    geo = {"fitbounds": "locations", "visible": True, "resolution": 110, "projection": {"type": geom.projection},
+           "showland": True, "landcolor": "#F2F2F2", "showcountries": True, "countrycolor": "#BDBDBD",
+           "countrywidth": 0.5, "showcoastlines": False, "showocean": True, "oceancolor": "#FFFFFF",
+           "showlakes": False, "showframe": False, "bgcolor": pal.BACKGROUND}
+    layout = _merged(_layout_spec(view, title, subtitle, height=MAP_HEIGHT + 30 * len(classes_present),
+                                  legend_title=legend_title),
+                     {"geo": geo,
+                      "legend": {"orientation": "h", "x": 1 if view.is_rtl else 0,
+                                 "xanchor": "right" if view.is_rtl else "left", "y": 0, "yanchor": "top",
+                                 "itemsizing": "constant", "title": {"side": "top"}},
+                      "clickmode": "event+select", "dragmode": False, "uirevision": f"{view.level}"})
+    # plain dicts, taken as they are: plotly's validation and deep copies cost more than the rest
+    # of a national map (tests/test_figures.py checks that the spec validates)
+    fig = go.Figure({"data": traces, "layout": layout}, _validate=False)
     if data.empty:
         fig.add_annotation(text=_esc(i18n.t("alt.empty", lang)), showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper")
     shown = data.drop(columns=["class"]).rename(columns={"class_label": "class"})
-    if not points_data.empty:
-        log.debug("map shows %d citizen points", len(points_data))
     return ChartResult(fig=fig, data=shown.reset_index(drop=True), title=title, subtitle=subtitle,
-                       source=source_line(store, ds_ids, lang), alt_text=alt, name="gap-map")
+                       source=source_line(store, list(dict.fromkeys(ds_ids)), lang), alt_text=alt,
+                       name="gap-map")
+
+
+def _point_traces(pts: pd.DataFrame, view: View, unit: str, ds_ids: list[str]) -> list[dict[str, Any]]:
+    """One trace of triangles per citizen dataset (its legend entry); adds the datasets to ``ds_ids``."""
+    lang = view.lang
+    out = []
+    for ds_id, sub in pts.groupby("dataset_id", sort=True):
+        name = i18n.t("legend.citizen_points", lang, title=_esc(str(sub["title"].iloc[0])))
+        hover = _HoverLines(len(sub))
+        hover.slots = {"value": _format_many(sub["value"], "value", lang, unit),
+                       "year": _format_years(sub["period"], lang)}
+        pairs = list(zip(_objects(sub["title"]), _objects(sub["producer"]), strict=True))
+        kinds = list(dict.fromkeys(pairs))
+        pick = {p: i for i, p in enumerate(kinds)}
+        hover.add([i18n.t("hover.citizen_point", lang, title=_esc(t_), producer=_esc(p), value=_slot("value"),
+                          year=_slot("year")) for t_, p in kinds], [pick[p] for p in pairs])
+        template_of, templates = hover.groups()
+        rows = np.arange(len(sub))
+        if len(templates) == 1:   # one title and producer: a template, the values as customdata
+            text = hover.trace_fields(templates[0], rows)
+        else:
+            text = {"hovertext": [hover.text(templates[g], [r])[0] for r, g in zip(rows, template_of, strict=True)],
+                    "hovertemplate": "%{hovertext}<extra></extra>"}
+        out.append({
+            "type": "scattergeo", "lon": sub["lon"].to_numpy(dtype=np.float32),
+            "lat": sub["lat"].to_numpy(dtype=np.float32), "mode": "markers", "name": name,
+            "legendgroup": f"cgd-{ds_id}",
+            "marker": {"symbol": pal.CITIZEN_MARKER, "size": 8, "color": pal.CITIZEN_MARKER_COLOR,
+                       "opacity": 0.9, "line": {"width": 0.8, "color": pal.TEXT}},
+            **text, "showlegend": True})
+        ds_ids.append(str(ds_id))
+    return out
+
+
+def _score_classes(scores: pd.Series) -> np.ndarray:
+    """:func:`_score_class` of every score, at once."""
+    v = _floats(scores)
+    out = np.full(len(v), "not_applicable", dtype=object)
+    ok = ~np.isnan(v)
+    bins = np.clip(np.searchsorted(np.asarray(SCORE_BINS[1:-1]), v[ok], side="right"), 0, len(SCORE_BINS) - 2)
+    out[ok] = np.array([f"score_{i}" for i in range(len(SCORE_BINS) - 1)], dtype=object)[bins]
+    return out
 
 
 def _score_class(score: Any) -> str:
+    """The class of one score (the definition; :func:`_score_classes` applies it to a column)."""
     if is_missing(score):
         return "not_applicable"
     for i in range(len(SCORE_BINS) - 1):

@@ -50,7 +50,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @contextmanager
-def store_lock(data_dir: Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+def store_lock(data_dir: Path, *, timeout: float | None = None) -> Iterator[None]:
     """Exclusive lock over a store's writes and facts builds, across threads and processes.
 
     Re-entrant in the thread that holds it (an import writes, then refreshes the facts). The
@@ -60,6 +60,7 @@ def store_lock(data_dir: Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[N
     """
     from filelock import FileLock, Timeout
 
+    timeout = LOCK_TIMEOUT_S if timeout is None else timeout
     root = Path(data_dir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     with _thread_locks_guard:

@@ -30,7 +30,8 @@ def body(gs: Any, v: View) -> None:
         ui.link("import_data", t("ui.citizen.import_link", lng), v)
         return
     levels = [lv for lv in views.catalogue(gs)["levels"] if lv > 0] or [v.level]
-    fills = pd.concat([filled_cells(cache.coverage(level=lv, as_of=v.as_of, window=v.window)) for lv in levels],
+    fills = pd.concat([filled_cells(cache.coverage(level=lv, as_of=v.as_of, window=v.window, headline="filled"))
+                       for lv in levels],
                       ignore_index=True)
     counts = ds["verdict"].value_counts()
     st.markdown(t("ui.citizen.summary", lng, n=len(ds), usable=int(counts.get("usable", 0)),

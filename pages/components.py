@@ -20,6 +20,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -622,7 +623,7 @@ def table(df: pd.DataFrame, v: View, *, key: str, name: str, height: int | str =
         empty("ui.empty.table", v)
         return shown
     st.dataframe(shown, hide_index=True, width="stretch", height=height, column_config=column_config)
-    st.download_button(t("ui.download.csv", v.lang), data=csv_bytes(shown), file_name=f"gaplens-{name}.csv",
+    st.download_button(t("ui.download.csv", v.lang), data=partial(csv_bytes, shown), file_name=f"gaplens-{name}.csv",
                        mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:")
     return shown
 
@@ -758,7 +759,8 @@ def download_buttons(result: Any, shown: pd.DataFrame, *, key: str, v: View) -> 
     lng = v.lang
     stem = f"gaplens-{result.name or key}"
     cols = st.columns(5)
-    cols[0].download_button(t("ui.download.csv", lng), data=csv_bytes(shown), file_name=f"{stem}.csv",
+    # every payload is made only when its button is clicked, not on every rerun
+    cols[0].download_button(t("ui.download.csv", lng), data=partial(csv_bytes, shown), file_name=f"{stem}.csv",
                             mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
                             width="stretch")
     try:

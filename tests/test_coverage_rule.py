@@ -388,3 +388,11 @@ def test_filters_are_bound_values(tiny_store):
     assert sorted(zip(cells["indicator"], cells["area_code"], cells["group"], strict=True)) == [
         ("6.1.1", "R1", "all"), ("6.1.1", "R1", "women")]
     assert cov(store, groups=["x' OR '1'='1"]).empty  # a hostile value is data, not SQL
+
+
+def test_coverage_of_one_headline_class_is_the_filtered_table(sample_store):
+    full = sample_store.coverage(level=2, as_of=2024, window=5)
+    filled = sample_store.coverage(level=2, as_of=2024, window=5, headline="filled")
+    expected = full[full["headline"] == "filled"].reset_index(drop=True)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(filled.reset_index(drop=True), expected, check_dtype=False)

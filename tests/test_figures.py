@@ -16,6 +16,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -43,6 +44,36 @@ def traces(fig: Any, kind: str) -> list[dict[str, Any]]:
 
 def choropleths(res: figures.ChartResult) -> list[dict[str, Any]]:
     return traces(res.fig, "choropleth")
+
+
+HOVER_FIELD = re.compile(r"%\{([^}]*)\}")
+
+
+def hover_texts(trace: dict[str, Any]) -> list[str]:
+    """The hover label of each point as the browser shows it: plotly.js fills ``%{customdata[j]}``
+    and ``%{hovertext}`` of the ``hovertemplate`` per point and moves ``<extra>`` to a side box."""
+    template = trace.get("hovertemplate") or "%{hovertext}"
+    n = len(trace["customdata"]) if "customdata" in trace else len(trace["hovertext"])
+
+    def field(i: int, name: str) -> str:
+        if name == "hovertext":
+            return str(trace["hovertext"][i])
+        m = re.fullmatch(r"customdata\[(\d+)\]", name)
+        assert m, f"unexpected hover field {name!r}"
+        return str(trace["customdata"][i][int(m[1])])
+
+    out = [HOVER_FIELD.sub(lambda m, i=i: field(i, m[1]), template) for i in range(n)]
+    return [re.sub(r"<extra>.*?</extra>", "", text) for text in out]
+
+
+def map_hover(res: figures.ChartResult) -> dict[str, str]:
+    """Area code -> its hover label, over all choropleth traces (an area appears once)."""
+    out: dict[str, str] = {}
+    for t in choropleths(res):
+        for code, text in zip(t["locations"], hover_texts(t), strict=True):
+            assert code not in out, code
+            out[code] = text
+    return out
 
 
 def legend_names(res: figures.ChartResult) -> list[str]:
@@ -126,11 +157,13 @@ def test_map_shows_symbols_on_areas_for_greyscale(sample_store) -> None:
 
 def test_map_hover_names_status_values_and_producers(sample_store) -> None:
     res = figures.gap_map(sample_store, View(level=2, group="rural"))
-    by_class = {t["legendgroup"]: t["hovertext"] for t in choropleths(res)}
+    by_class: dict[str, list[str]] = {}
+    for t in choropleths(res):
+        by_class.setdefault(t["legendgroup"], []).extend(hover_texts(t))
     filled = by_class["filled"][0]
     assert "Filled by citizen data" in filled and WATER_PRODUCER in filled and "n =" in filled
     res = figures.gap_map(sample_store, View(level=1, group="all"))
-    current = {t["legendgroup"]: t["hovertext"] for t in choropleths(res)}["current"][0]
+    current = next(hover_texts(t)[0] for t in choropleths(res) if t["legendgroup"] == "current")
     assert OFFICIAL_PRODUCER in current and re.search(r"Official: \d+\.\d%", current)
     assert res.data["official_producer"].str.contains(OFFICIAL_PRODUCER).any()
 
@@ -141,7 +174,7 @@ def test_map_citizen_place_points(sample_store) -> None:
     assert len(pts) == 1
     assert pts[0]["marker"]["symbol"] == pal.CITIZEN_MARKER
     assert pts[0]["name"].startswith("Citizen data: Community water-point monitoring")
-    assert WATER_PRODUCER in pts[0]["hovertext"][0]
+    assert WATER_PRODUCER in hover_texts(pts[0])[0]
     assert "citizen data" in res.source
     # a score map is about many indicators: one indicator's points would mislead
     res = figures.gap_map(sample_store, View(level=2, metric="gap"))
@@ -226,7 +259,203 @@ def test_five_thousand_areas_fit_the_payload_budget() -> None:
     geom = figures._build_geometry(gdf, full=False)
     assert len(geom.geojson["features"]) == n      # simplification loses no area
     assert geom.nbytes <= figures.MAP_BYTES_CEILING
-    assert len(json.dumps(geom.geojson, separators=(",", ":"))) == pytest.approx(geom.nbytes, rel=0.01)
+    text = json.dumps(geom.geojson, separators=(",", ":"))
+    assert len(text) == pytest.approx(geom.nbytes, rel=0.01)
+    assert geom.tolerance > 0 and not re.search(rf"\.\d{{{geom.decimals + 1},}}", text)
+
+
+# --- a national map: fast, light, and the same to the eye ----------------------------------------
+
+# Together these views hold every class and every kind of hover line of the sample (asserted below).
+HOVER_VIEWS = [
+    View(level=2, indicator="4.1.2", group="disability"),        # hidden in a total, filled, missing
+    View(level=1, indicator="8.5.2", group="disability", as_of=2016),   # suppressed, outcome gap
+    View(level=1, indicator="1.2.1", group="disability"),        # stale
+    View(level=1, indicator="3.1.2", group="women"),             # not applicable
+    View(level=2, group="rural"),                                # citizen values and producers
+]
+
+
+def _expected_hover(store, view: View, res: figures.ChartResult) -> dict[str, str]:
+    """The per-cell hover text (``figures._hover_cell``, still used by the matrix) of each area."""
+    producer = res.data.set_index("area_code")["official_producer"]
+    cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window, indicators=[view.indicator],
+                           groups=[view.group])
+    unit = figures._unit(store, view.indicator)
+    return {r["area_code"]: figures._hover_cell(store, r, view, unit=unit, official_producer=producer[r["area_code"]],
+                                                head=r["area_name"]) for r in cells.to_dict("records")}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es", "ar"])
+def test_map_hover_is_the_per_cell_text(sample_store, lang: str) -> None:
+    """Hover texts are shipped as one template per trace plus per-area values; what the browser
+    assembles is, area by area, exactly the text of the per-cell function, in every language."""
+    seen: set[str] = set()
+    for base in HOVER_VIEWS:
+        view = base.replace(lang=lang)
+        res = figures.gap_map(sample_store, view)
+        assert map_hover(res) == _expected_hover(sample_store, view, res)
+        d = res.data
+        seen |= set(expected_classes(sample_store, view).values())
+        seen |= {"total_only"} if (d["official_latest_year"].isna() & d["total_latest_year"].notna()).any() else set()
+        seen |= {"citizen_suppressed"} if (d["cgd_suppressed"] & (d["cgd_status"] != "none")).any() else set()
+        seen |= {"citizen_value"} if (~d["cgd_suppressed"] & (d["cgd_status"] != "none")).any() else set()
+        seen |= {"outcome_gap"} if d["outcome_gap"].notna().any() else set()
+        seen |= {"producers"} if (d["official_producer"].ne("") & d["citizen_producer"].ne("")).any() else set()
+    assert seen >= set(pal.STATUS_ORDER) | {"total_only", "citizen_suppressed", "citizen_value", "outcome_gap",
+                                            "producers"}
+
+
+def test_map_hover_of_stale_citizen_data_and_marked_up_names(tiny_store) -> None:
+    areas = """
+        code,name,level,parent_code
+        XX,Testland,0,
+        R1,Region One,1,XX
+        P1,Province One,2,R1
+        P2,<i>Two</i> & Co,2,R1
+        P3,Province Three,2,R1
+    """
+    store = tiny_store("""
+        kind,     indicator, area_code, period, value, n
+        official, 6.1.1,     P1,        2023,   50,    100
+        citizen,  6.1.1,     P2,        2015,   40,    30
+        citizen,  6.1.1,     P3,        2023,   45,    3
+    """, areas=areas)
+    view = View(level=2, group="all", indicator="6.1.1")
+    res = figures.gap_map(store, view)
+    shown, expected = map_hover(res), _expected_hover(store, view, res)
+    assert shown == expected
+    assert i18n.t("hover.citizen_stale") in shown["P2"] and "&lt;i&gt;Two&lt;/i&gt; &amp; Co" in shown["P2"]
+    assert "fewer than 5" in shown["P3"]
+
+
+def test_hover_text_that_looks_like_a_plotly_field_is_shipped_whole() -> None:
+    """Constant text containing ``%{`` (a producer's name, say) would be read by plotly as a
+    field: such areas get their finished text instead of a template."""
+    lines = figures._HoverLines(2)
+    lines.slots = {"v": np.array(["1", "2"], dtype=object)}
+    lines.add(["Made by %{odd} people: " + figures._slot("v")], 0)
+    _, templates = lines.groups()
+    fields = lines.trace_fields(templates[0], np.arange(2), lead=["A", "B"])
+    assert hover_texts(fields) == ["Made by %{odd} people: 1", "Made by %{odd} people: 2"]
+    assert fields["hovertemplate"] == "%{customdata[1]}<extra></extra>"
+
+
+TRICKY_VALUES = [0.0, -0.0, 0.04, -0.04, 0.05, 0.15, 0.25, 2.5, 3.5, 41.85, 41.849999, 45.25, -45.25, 99.95, 99.96,
+                 100.0, 1234.55, 1234.56, -0.5, 0.5, 1.5, 2.675, 1e7 + 0.05, 123456789.25, 2e15, 1 / 3, None,
+                 float("nan"), 7, 12345]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "es", "ar"])
+def test_many_values_are_formatted_as_one_by_one(lang: str) -> None:
+    """Maps format each distinct rounded value once; the text equals i18n's for every value,
+    rounding ties, negative zero, large numbers and missing values included (twice: cached)."""
+    rng = np.random.default_rng(1)
+    values = TRICKY_VALUES + [round(float(x), int(d)) for x, d in zip(rng.uniform(-100, 100, 300),
+                                                                     rng.integers(0, 5, 300), strict=True)]
+    values += list(rng.uniform(0, 1, 100))
+    cases = {("value", "percent"): lambda v: i18n.format_value(v, "percent", lang),
+             ("value", "days"): lambda v: i18n.format_value(v, "days", lang),
+             ("value", ""): lambda v: i18n.format_value(v, "", lang),
+             ("percent", ""): lambda v: i18n.format_percent(v, lang),
+             ("count", ""): lambda v: i18n.format_number(v, lang, decimals=0),
+             ("points", ""): lambda v: i18n.format_points(v, lang)}
+    for (kind, unit), one in cases.items():
+        expected = [one(v) for v in values]
+        for _ in range(2):
+            assert figures._format_many(values, kind, lang, unit).tolist() == expected, (kind, unit)
+    years = [2016, 2016.0, 1999.7, None, float("nan"), 2024]
+    assert figures._format_years(years, lang).tolist() == [i18n.format_year(y, lang) for y in years]
+
+
+def test_classes_at_once_are_the_classes_one_by_one(sample_store) -> None:
+    cells = sample_store.coverage(level=2, as_of=2024, window=5)
+    assert figures.cell_classes(cells).tolist() == [figures.cell_class(r) for r in cells.to_dict("records")]
+    scores = [0.0, 0.1999, 0.2, 0.4, 0.5999, 0.6, 0.8, 1.0, 1.2, -0.1, None, float("nan")]
+    assert figures._score_classes(pd.Series(scores)).tolist() == [figures._score_class(x) for x in scores]
+
+
+def test_map_producers_and_datasets(sample_store) -> None:
+    """The dataset behind each area's official figure is the newest at or before the as-of year
+    (the group's own, or the total it is hidden in), and producers are looked up per dataset."""
+    paths: set[str] = set()
+    for ind, group in (("6.1.1", "rural"), ("8.5.2", "disability"), ("6.1.1", "all")):
+        res = figures.gap_map(sample_store, View(level=2, indicator=ind, group=group))
+        facts = sample_store.query("SELECT area_code, group_id, year, dataset_id FROM official_facts "
+                                   "WHERE level = 2 AND indicator = $ind AND year <= 2024", {"ind": ind})
+        newest = (facts.sort_values(["area_code", "group_id", "year", "dataset_id"],
+                                    ascending=[True, True, False, True])
+                  .drop_duplicates(["area_code", "group_id"]).set_index(["area_code", "group_id"])["dataset_id"])
+        for r in res.data.to_dict("records"):
+            if not pd.isna(r["official_latest_year"]):
+                want, path = newest.get((r["area_code"], group), ""), "own"
+            elif not pd.isna(r["total_latest_year"]):
+                want, path = newest.get((r["area_code"], "all"), ""), "total"
+            else:
+                want, path = "", "none"
+            paths.add(path)
+            assert r["official_dataset"] == want, (ind, group, r["area_code"])
+            assert r["official_producer"] == figures._producers(sample_store, want)
+            assert r["citizen_producer"] == figures._producers(sample_store, r["cgd_datasets"])
+            paths |= {"citizen"} if WATER_PRODUCER in r["citizen_producer"] else set()
+            paths |= {"official"} if OFFICIAL_PRODUCER in r["official_producer"] else set()
+    assert paths == {"own", "total", "none", "citizen", "official"}
+
+
+@pytest.mark.parametrize("view", [View(level=2, group="rural"), View(level=1, metric="gap", group="all", lang="ar"),
+                                  View(level=2, indicator="8.5.2", group="disability", contrast=True)])
+def test_map_traces_by_class(sample_store, view: View) -> None:
+    """Areas of a class may span several traces (one per hover template); they share the class's
+    legend group, are drawn next to each other and have one legend entry, so a click on the
+    legend still shows or hides the whole class. The spec is valid plotly (it is built unvalidated)."""
+    import plotly.graph_objects as go
+
+    res = figures.gap_map(sample_store, view)
+    data = res.fig.to_dict()["data"]
+    groups = [t["legendgroup"] for t in data if t["type"] == "choropleth"]
+    assert len(groups) >= len(set(groups))
+    runs = [g for i, g in enumerate(groups) if i == 0 or groups[i - 1] != g]
+    assert len(runs) == len(set(runs)), "the traces of a class are contiguous"
+    entries = [t["legendgroup"] for t in data if t.get("showlegend") and t["type"] == "scattergeo"
+               and t["lat"] == [None]]
+    assert sorted(entries) == sorted(set(groups))
+    for t in data:
+        if t["type"] == "choropleth":
+            assert not t["showlegend"] and t["hovertemplate"].endswith("<extra></extra>")
+            assert len(t["customdata"]) == len(t["locations"]) == len(t["z"])
+            assert {f["id"] for f in t["geojson"]["features"]} == set(t["locations"])
+    go.Figure(res.fig.to_dict())    # raises on any property plotly does not know
+
+
+def test_map_payload_is_light_and_geometry_shared(sample_store) -> None:
+    """Display coordinates carry at most ``decimals`` digits; the cached geometry is shared by the
+    figures (not copied) and never changed by building, serialising or pickling them."""
+    import pickle
+
+    geom = figures.map_geometry(sample_store, 2)
+    before = json.dumps(geom.geojson)
+    assert geom.decimals == figures.COORD_DECIMALS and not re.search(r"\.\d{5,}", before)
+    res = figures.gap_map(sample_store, View(level=2, group="rural"))
+    payload = res.fig.to_json()
+    spec = json.loads(payload)
+    shapes = [json.dumps(t["geojson"]) for t in spec["data"] if t["type"] == "choropleth"]
+    assert shapes and not any(re.search(r"\.\d{5,}", g) for g in shapes)
+    assert "hovertext" not in payload.split('"geojson"')[0]   # templates, not one string per area
+    feats = [f for t in res.fig.to_dict()["data"] if t["type"] == "choropleth" for f in t["geojson"]["features"]]
+    assert all(f is geom.features[f["id"]] for f in feats)
+    again = pickle.loads(pickle.dumps(res))  # noqa: S301 -- our own object, pickled as st.cache_data does
+    assert json.loads(again.fig.to_json()) == spec and again.data.equals(res.data)
+    assert json.dumps(geom.geojson) == before
+
+
+def test_coordinates_are_rounded_to_the_tolerance() -> None:
+    """Rounding moves a vertex by at most half the simplification tolerance."""
+    assert figures._coord_decimals(0.0) == figures.COORD_DECIMALS
+    assert figures._coord_decimals(0.0005) == 4
+    assert figures._coord_decimals(0.001) == figures._coord_decimals(0.005) == 3
+    assert figures._coord_decimals(0.2) == figures.COORD_DECIMALS_MIN
+    for tol in figures.SIMPLIFY_TOLERANCES[1:]:
+        assert 10.0 ** -figures._coord_decimals(tol) <= tol
 
 
 # --- suppressed is neither missing nor zero -----------------------------------------------------
@@ -238,7 +467,7 @@ def test_suppressed_official_figure_is_shown_as_suppressed(sample_store) -> None
     assert row["class"] == i18n.t("status.suppressed.label") and bool(row["official_suppressed"])
     assert np.isnan(row["official_value"])
     sup = next(t for t in choropleths(res) if t["legendgroup"] == "suppressed")
-    assert sup["locations"] == ["PH-15"] and "suppressed" in sup["hovertext"][0]
+    assert sup["locations"] == ["PH-15"] and "suppressed" in hover_texts(sup)[0]
 
     res = figures.group_comparison(sample_store, View(area="PH-15", indicator="8.5.2", as_of=2016))
     data = res.data.set_index("group")
@@ -256,8 +485,7 @@ def test_suppressed_citizen_figure_is_shown_as_suppressed(sample_store) -> None:
     res = figures.gap_map(sample_store, View(level=2, indicator="1.3.1"))
     row = res.data.set_index("area_code").loc["PH-BTN"]
     assert bool(row["cgd_suppressed"]) and np.isnan(row["cgd_value"])
-    hover = next(h for t in choropleths(res) for c, h in zip(t["locations"], t["hovertext"], strict=True)
-                 if c == "PH-BTN")
+    hover = map_hover(res)["PH-BTN"]
     assert "Citizen data: suppressed" in hover and "fewer than 5" in hover
 
 
@@ -491,7 +719,7 @@ def test_names_from_data_are_escaped(tiny_store) -> None:
         official, 6.1.1,     R1,        2023,   50,    100
     """, areas=areas)
     res = figures.gap_map(store, View(level=1, group="all"))
-    hover = " ".join(h for t in choropleths(res) for h in t["hovertext"])
+    hover = " ".join(map_hover(res).values())
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in hover and "<b>Bold</b>" not in hover
     res = figures.coverage_matrix(store, View(level=1), axis="area")
     assert "&lt;b&gt;Bold" in " ".join(res.fig.layout.yaxis.ticktext)
