@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -68,8 +68,9 @@ def _write_shards(table: Any, shard_dir: Path, shards: dict[str, dict[str, Any]]
     _write_parquet_files(jobs)
 
 
-def _write_parquet_files(jobs: list[tuple[Any, Path]], **options: Any) -> None:
-    """Write Arrow tables to parquet files (each atomically), on all cores: pyarrow releases the GIL."""
+def _write_parquet_files(jobs: Iterable[tuple[Any, Path]], **options: Any) -> None:
+    """Write Arrow tables (or functions making them, called in the writer) to parquet files, each
+    atomically, on all cores: pyarrow and DuckDB release the GIL."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
@@ -77,11 +78,12 @@ def _write_parquet_files(jobs: list[tuple[Any, Path]], **options: Any) -> None:
 
     def write(job: tuple[Any, Path]) -> None:
         table, target = job
+        table = table() if callable(table) else table
         tmp = target.with_name(f".{target.name}.tmp")
         pq.write_table(table, tmp, compression="zstd", **options)
         tmp.replace(target)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         list(pool.map(write, jobs))
 
 
@@ -353,13 +355,15 @@ class GapStore:
         self._con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM "
                           f"read_parquet({_sql_list(files)}, union_by_name = true)")
         self._con.execute(f"CREATE OR REPLACE TABLE new_{kind}_parts AS {_part_sql(kind)}")
-        cur = self._con.cursor()
-        try:
-            jobs = [(cur.sql(f"SELECT * FROM new_{kind}_parts WHERE dataset_id = $ds", params={"ds": ds}).to_arrow_table(),
-                     target) for ds, target in targets.items()]
-        finally:
-            cur.close()
-        _write_parquet_files(jobs, use_dictionary=False)  # without dictionaries: 2x faster to write, as small
+        def part(ds: str) -> Any:
+            cur = self._con.cursor()
+            try:
+                return cur.sql(f"SELECT * FROM new_{kind}_parts WHERE dataset_id = $ds", params={"ds": ds}).to_arrow_table()
+            finally:
+                cur.close()
+
+        # one dataset's part in memory per writer at a time; without dictionaries: 2x faster to write, as small
+        _write_parquet_files((((lambda ds=ds: part(ds)), target) for ds, target in targets.items()), use_dictionary=False)
         self._new_parts[kind] = {t.name for t in targets.values()}
 
     def _merge_shards(self, name: str, kind: str, parts: list[tuple[Path, list[str]]],
