@@ -103,7 +103,8 @@ def render(r: dict[str, Any]) -> str:
     out += ["", "| target (issue 3) | measured | met |", "|---|---:|:---:|"]
     for t in r.get("targets", []):
         v = t["measured"]
-        shown = "–" if v is None else (f"{v:.3g} {t['unit']}" if t["unit"] != "x" else f"{v:.1f}×")
+        shown = "–" if v is None else (f"{v:.1f}×" if t["unit"] == "x" else f"{v:.0f} {t['unit']}" if v >= 100
+                                       else f"{v:.3g} {t['unit']}")
         mark = {True: "yes", False: f"**no** ({t['miss']})", None: "not measured"}[t["met"]]
         out.append(f"| {t['target']} | {shown} | {mark} |")
     return "\n".join(out)
