@@ -298,6 +298,7 @@ class GapStore:
                 before = old.get("shards", {}).get(name, {}) if reusable else {}
                 shards[name], n = self._merge_shards(name, kind, parts[kind], before)
                 merged += n
+                con.execute(f"DROP TABLE IF EXISTS new_{kind}_parts")  # memory back before the next merge
         finally:
             for kind in self._new_parts:
                 con.execute(f"DROP TABLE IF EXISTS new_{kind}_parts")
@@ -468,10 +469,9 @@ class GapStore:
         # one integer sort key (indicator, area code, group order): sorting on three keys with text
         # costs ~3x more at 990,000 cells, and its output converts to pandas ~7x slower
         params |= self._sort_sizes | {"headline": headline}
-        df = self.query(f"SELECT * FROM ({sql}) WHERE ($headline IS NULL OR headline = $headline) "
-                        "ORDER BY (indicator_order * $n_areas + area_order) * $n_groups + group_order ASC NULLS LAST",
-                        params)
-        return df.drop(columns=["indicator_order", "area_order", "group_order"])
+        return self.query(f"SELECT * EXCLUDE (indicator_order, area_order, group_order) FROM ({sql}) "
+                          "WHERE ($headline IS NULL OR headline = $headline) ORDER BY "
+                          "(indicator_order * $n_areas + area_order) * $n_groups + group_order ASC NULLS LAST", params)
 
     def area_scores(self, *, level: int, as_of: int, window: int,
                     indicators: Sequence[str] | None = None,
