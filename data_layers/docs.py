@@ -110,12 +110,16 @@ def render_data_model() -> str:
         "datasets/<id>/observations.parquet official or citizen observations of one dataset",
         "datasets/<id>/dataset.json         provenance and quality of that dataset",
         "indicators.csv groups.csv dimension_labels.csv   editable catalogues",
-        "facts/*.parquet, facts/manifest.json              derived, rebuilt after every write",
+        "facts/official/<indicator>.parquet, facts/citizen/<indicator>.parquet, facts/manifest.json",
+        "                                   derived: after a write, the changed datasets' indicators",
+        "facts/parts/                       per-dataset first stage of the facts (a cache, never committed)",
         "```",
         "",
         "Writes go only through `data_layers.storage` and are atomic (a hidden staging folder or "
         "temporary file, then a rename), so names starting with a dot are never data. The facts are "
-        "rebuilt whenever the store's content fingerprint changes (`facts/manifest.json`).",
+        "rebuilt whenever the store's content fingerprint changes (`facts/manifest.json`): each dataset's part "
+        "is computed once, and only the indicators a changed dataset holds are merged again. Writers and "
+        "the facts build take the store's lock (`.gaplens.lock`), so two imports run one after the other.",
         "",
         "**Types** are the stored parquet (Arrow) types, chosen so that DuckDB and Apache Spark read the "
         "files unchanged (no nanosecond timestamps, unsigned integers, UUID, INTERVAL or HUGEINT). "

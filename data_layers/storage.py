@@ -6,7 +6,9 @@ A store is a folder::
     datasets/<id>/observations.parquet
     datasets/<id>/dataset.json        provenance and quality of that dataset
     indicators.csv groups.csv dimension_labels.csv   editable catalogues
-    facts/*.parquet, facts/manifest.json             derived, rebuilt after every write
+    facts/official/<indicator>.parquet, facts/citizen/<indicator>.parquet, facts/manifest.json
+                                      derived; after a write, re-merged for the changed indicators
+    facts/parts/<kind>-<dataset>-<digest>.parquet    per-dataset first stage (a cache)
 
 Every write is atomic: a dataset is written to a hidden sibling folder and renamed into place
 (``os.replace`` of a directory is atomic on POSIX), single files go through a temporary file and
