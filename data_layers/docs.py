@@ -111,7 +111,7 @@ def render_data_model() -> str:
         "datasets/<id>/dataset.json         provenance and quality of that dataset",
         "indicators.csv groups.csv dimension_labels.csv   editable catalogues",
         "facts/official/<indicator>.parquet, facts/citizen/<indicator>.parquet, facts/manifest.json",
-        "                                   derived: after a write, the changed datasets' indicators",
+        "                                   derived; after a write, re-merged for the changed datasets' indicators",
         "facts/parts/                       per-dataset first stage of the facts (a cache, never committed)",
         "```",
         "",
