@@ -382,3 +382,20 @@ def test_cli_writes_a_meeting_pack_for_five_provinces(tmp_path: Path, sample_cop
         assert names[code] in (reader.pages[0].extract_text() or "")
     assert "5 brief(s) written" in done.stderr
     assert not list((tmp_path / "pack").glob("*.tmp"))
+
+
+@pytest.mark.slow
+def test_cli_writes_an_indicator_brief_and_refuses_unknown_indicators(tmp_path: Path, sample_copy: Path) -> None:
+    base = ["export", "brief", "--data-dir", str(sample_copy), "--out", str(tmp_path / "pack")]
+    done = _cli(*base, "--indicator", "6.1.1", "--level", "2", home=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / "pack").glob("*.pdf")) == ["indicator-6.1.1.pdf"]
+    reader = PdfReader(tmp_path / "pack" / "indicator-6.1.1.pdf")
+    assert 1 <= len(reader.pages) <= 2
+    first = " ".join((reader.pages[0].extract_text() or "").split())
+    assert "6.1.1 Safe drinking water" in first
+    unknown = _cli(*base, "--indicator", "6.1.9", home=tmp_path)
+    assert unknown.returncode == 2 and "6.1.9" in unknown.stderr and "6.1.1" in unknown.stderr  # a suggestion
+    assert "Traceback" not in unknown.stderr
+    both = _cli(*base, "--indicator", "6.1.1", "--area", "PH-ALB", home=tmp_path)
+    assert both.returncode == 2 and "not both" in both.stderr

@@ -1,7 +1,8 @@
 """``python -m data_layers export brief|chart``: meeting packs and single charts from the command line.
 
 ``export brief --area PH-05 --area PH-ALB --out pack/`` writes one PDF per area, named by its
-code (``--level 2`` for every province); ``export chart gap-map --format svg --out map.svg``
+code (``--level 2`` for every province); ``export brief --indicator 6.1.1 --level 2 --out pack/``
+writes one brief per indicator across the areas of a level (``indicator-6.1.1.pdf``); ``export chart gap-map --format svg --out map.svg``
 writes one dashboard chart with the same decoration as the download buttons; ``export chart
 --list`` names the charts. Exit status as the other commands: 0 done, 2 bad arguments (the
 message says which), 1 unexpected.
@@ -37,11 +38,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Export evidence briefs and dashboard charts that stand on their own.")
     esub = p.add_subparsers(dest="export_command", required=True, metavar="WHAT")
 
-    b = esub.add_parser("brief", help="one evidence brief (PDF) per area",
-                        description="Write a one- or two-page evidence brief per area, named CODE.pdf.")
+    b = esub.add_parser("brief", help="one evidence brief (PDF) per area or per indicator",
+                        description="Write a one- or two-page evidence brief per area (CODE.pdf) or per "
+                                    "indicator across the areas of a level (indicator-CODE.pdf).")
     _common(b)
     b.add_argument("--area", action="append", metavar="CODE", help="area code (repeatable)")
-    b.add_argument("--level", type=int, metavar="N", help="every area of this admin level instead of --area")
+    b.add_argument("--indicator", action="append", metavar="CODE",
+                   help="indicator code (repeatable): its brief across the areas of --level")
+    b.add_argument("--level", type=int, metavar="N",
+                   help="with --indicator: the level compared (default: the dashboard's); alone: every area of it")
     b.add_argument("--paper", choices=PAPERS, default="a4", help="paper size (default a4)")
     b.add_argument("--lang", default="en", metavar="L", help="language: en, fr, es or ar")
     b.add_argument("--as-of", type=int, default=settings.get("as_of"), metavar="YEAR", help="as-of year")
@@ -85,6 +90,44 @@ def _check_years(as_of: int | None, window: int | None) -> None:
         raise UsageError(f"--window {window}: expected {WINDOW_RANGE[0]} to {WINDOW_RANGE[1]} years")
 
 
+def _area_codes(store: Any, wanted: list[str] | None, level: int | None) -> list[str]:
+    """The areas asked for by ``--area`` (checked, with suggestions) or ``--level``."""
+    areas = store.areas()
+    if level is not None:
+        if level not in store.levels():
+            raise UsageError(f"--level {level}: no areas at that level (levels: {store.levels()})")
+        return list(areas.loc[areas["level"] == level, "code"])
+    known = set(areas["code"])
+    unknown = [c for c in wanted or [] if c not in known]
+    if unknown:
+        import difflib
+
+        near = sorted({m for c in unknown for m in difflib.get_close_matches(c, known, n=3, cutoff=0.6)})
+        hint = f"did you mean {', '.join(near)}?" if near else f"e.g. {', '.join(sorted(known)[:5])}"
+        raise UsageError(f"--area {', '.join(unknown)}: unknown area code(s) in {store.data_dir} "
+                         f"({hint}; codes are listed by `python -m data_layers gaps`)")
+    return list(dict.fromkeys(wanted or []))
+
+
+def _indicator_jobs(store: Any, wanted: list[str], level: int | None) -> list[tuple[str, dict[str, Any]]]:
+    """(file stem, make_brief arguments) of one brief per indicator across ``level``."""
+    from ..views import DEFAULT_LEVEL
+
+    known = list(store.indicators()["code"])
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        import difflib
+
+        near = sorted({m for c in unknown for m in difflib.get_close_matches(c, known, n=3, cutoff=0.6)})
+        hint = f"did you mean {', '.join(near)}?" if near else f"e.g. {', '.join(known[:5])}"
+        raise UsageError(f"--indicator {', '.join(unknown)}: unknown indicator code(s) ({hint}; "
+                         "codes are listed by `python -m data_layers indicators`)")
+    level = DEFAULT_LEVEL if level is None else level
+    if level not in store.levels():
+        raise UsageError(f"--level {level}: no areas at that level (levels: {store.levels()})")
+    return [(f"indicator-{code}", {"indicator": code, "level": level}) for code in dict.fromkeys(wanted)]
+
+
 def cmd_brief(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -92,37 +135,28 @@ def cmd_brief(args: argparse.Namespace) -> int:
 
     lang = _lang(args.lang)
     _check_years(args.as_of, args.window)
-    if args.area and args.level is not None:
-        raise UsageError("give either --area (repeatable) or --level, not both")
-    if not args.area and args.level is None:
-        raise UsageError("give --area CODE (repeatable) or --level N")
-    store = open_store(args)
-    areas = store.areas()
-    if args.level is not None:
-        if args.level not in store.levels():
-            raise UsageError(f"--level {args.level}: no areas at that level (levels: {store.levels()})")
-        codes = list(areas.loc[areas["level"] == args.level, "code"])
+    if args.indicator:
+        if args.area:
+            raise UsageError("give either --area or --indicator, not both")
+        store = open_store(args)
+        jobs = _indicator_jobs(store, args.indicator, args.level)
     else:
-        known = set(areas["code"])
-        unknown = [c for c in args.area if c not in known]
-        if unknown:
-            import difflib
-
-            near = sorted({m for c in unknown for m in difflib.get_close_matches(c, known, n=3, cutoff=0.6)})
-            hint = f"did you mean {', '.join(near)}?" if near else f"e.g. {', '.join(sorted(known)[:5])}"
-            raise UsageError(f"--area {', '.join(unknown)}: unknown area code(s) in {store.data_dir} "
-                             f"({hint}; codes are listed by `python -m data_layers gaps`)")
-        codes = list(dict.fromkeys(args.area))
+        if args.area and args.level is not None:
+            raise UsageError("give either --area (repeatable) or --level, not both")
+        if not args.area and args.level is None:
+            raise UsageError("give --area CODE (repeatable), --level N, or --indicator CODE")
+        store = open_store(args)
+        jobs = [(code, {"area": code}) for code in _area_codes(store, args.area, args.level)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     with PdfPrinter() as printer:
-        bar = tqdm(codes, desc="briefs", unit="area", file=sys.stderr, disable=len(codes) < 2)
-        for code in bar:
-            bar.set_postfix_str(code)
-            pdf = make_brief(store, area=code, paper=args.paper, lang=lang, as_of=args.as_of,
+        bar = tqdm(jobs, desc="briefs", unit="brief", file=sys.stderr, disable=len(jobs) < 2)
+        for name, subject in bar:
+            bar.set_postfix_str(name)
+            pdf = make_brief(store, **subject, paper=args.paper, lang=lang, as_of=args.as_of,
                              window=args.window, printer=printer)
-            path = out / f"{_SAFE_NAME.sub('_', code)}.pdf"
+            path = out / f"{_SAFE_NAME.sub('_', name)}.pdf"
             tmp = path.with_suffix(".pdf.tmp")
             tmp.write_bytes(pdf)
             tmp.replace(path)
