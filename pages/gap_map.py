@@ -47,6 +47,8 @@ def body(gs: Any, v: View) -> None:
     if clicked:
         ui.go("area_profile", v.replace(area=clicked))
     st.caption(t("ui.gap_map.click_hint", lng))
+    if v.indicator:
+        brief_button(gs, v)
 
     metric = v.metric if (v.metric != "status" or v.indicator) else "blind_spot"
     if metric == "status":
@@ -76,6 +78,21 @@ def clicked_area(event: Any, result: Any) -> str | None:
         if isinstance(code, str) and code in known:
             return code
     return None
+
+
+def brief_button(gs: Any, v: View) -> None:
+    """The indicator's evidence brief across the areas shown, made only when the button is pressed."""
+    try:
+        from data_layers import exports
+    except ImportError:  # the core runs without the export stack
+        return
+
+    def make() -> bytes:
+        return exports.make_brief(gs, v, indicator=v.indicator, level=v.level, lang=v.lang)
+
+    st.download_button(t("ui.gap_map.brief", v.lang), data=make, file_name=f"gaplens-brief-{v.indicator}.pdf",
+                       mime="application/pdf", key="map-brief", on_click="ignore",
+                       icon=":material/picture_as_pdf:", help=t("ui.gap_map.brief_help", v.lang))
 
 
 def speaks_for(gs: Any, v: View, data: pd.DataFrame) -> None:

@@ -251,6 +251,16 @@ def test_area_profile_deep_link_shows_that_area() -> None:
     assert titles.count("Bicol") == 3, "matrix, group comparison and time series are about the area"
 
 
+def test_gap_map_offers_the_evidence_brief_of_its_indicator() -> None:
+    at = open_page("pages/gap_map.py", indicator="6.1.1")
+    ok(at)
+    briefs = [b for b in at.get("download_button") if "PDF" in b.proto.label and "brief" in b.proto.label.lower()]
+    assert len(briefs) == 1, "one indicator-brief button on the gap map"
+    assert "Indicator" in briefs[0].proto.label
+    at_fr = open_page("pages/gap_map.py", indicator="6.1.1", lang="fr")
+    assert any("Note de synthèse de l'indicateur" in b.proto.label for b in at_fr.get("download_button"))
+
+
 def test_area_profile_offers_the_evidence_brief_of_that_area() -> None:
     at = open_page("pages/area_profile.py", area="PH-05")
     ok(at)
