@@ -109,3 +109,27 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(), "versions": versions,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+
+
+# The timed steps as both tables show them, in order: (timing key, pandas baseline key or None,
+# label in the printed table, label in RESULTS.md, whether the ratio to the raw scan is shown).
+STEPS: tuple[tuple[str, str | None, str, str, bool], ...] = (
+    ("facts_build", "facts", "facts build from scratch", "facts build from scratch (no facts folder)", True),
+    ("facts_build_sql_only", None, "  of which the build itself", "… of which the build itself", True),
+    ("facts_refresh_official_import", None, "facts refresh, official import",
+     "facts refresh after an import, largest official dataset", True),
+    ("facts_refresh_citizen_import", None, "facts refresh, citizen import",
+     "facts refresh after an import, largest citizen dataset", True),
+    ("store_open", None, "store open (facts fresh)", "store open (facts fresh)", False),
+    ("coverage_table", "cells", "coverage table, one level", "coverage table, one level", True),
+    ("click_cold", None, "click, cold (first query)", "click, cold (first query after opening)", False),
+    ("click_warm", None, "click, warm", "click, warm", False),
+    ("click_scores_warm", None, "click's area scores, warm", "click's area scores, warm", False),
+    ("area_scores", None, "area gap scores, all cells", "area gap scores, all cells of the level", False),
+    ("point_in_polygon", None, "point-in-polygon at import", "point-in-polygon of the citizen points", False),
+    ("point_in_polygon_sjoin_reference", None, "  plain gpd.sjoin, for reference",
+     "… plain `gpd.sjoin(..., predicate=\"within\")`, for reference", False),
+    ("gap_map_figure_first", None, "gap map figure (first build)",
+     "gap map figure, first build (simplifies geometry)", False),
+    ("gap_map_figure", None, "gap map figure", "gap map figure", False),
+)

@@ -12,26 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROWS: tuple[tuple[str, str, str | None], ...] = (
-    ("facts build from scratch (no facts folder)", "facts_build", "facts"),
-    ("… of which the build itself", "facts_build_sql_only", None),
-    ("facts refresh after an import, largest official dataset", "facts_refresh_official_import", None),
-    ("facts refresh after an import, largest citizen dataset", "facts_refresh_citizen_import", None),
-    ("store open (facts fresh)", "store_open", None),
-    ("coverage table, one level", "coverage_table", "cells"),
-    ("click, cold (first query after opening)", "click_cold", None),
-    ("click, warm", "click_warm", None),
-    ("click's area scores, warm", "click_scores_warm", None),
-    ("area gap scores, all cells of the level", "area_scores", None),
-    ("point-in-polygon of the citizen points", "point_in_polygon", None),
-    ("… plain `gpd.sjoin(..., predicate=\"within\")`, for reference", "point_in_polygon_sjoin_reference", None),
-    ("gap map figure, first build (simplifies geometry)", "gap_map_figure_first", None),
-    ("gap map figure", "gap_map_figure", None),
-)
-
-
-RAW_RATIO_ROWS = ("facts_build", "facts_build_sql_only", "facts_refresh_official_import", "facts_refresh_citizen_import",
-                  "coverage_table")
+from .common import STEPS
 
 
 def _t(block: dict[str, Any], key: str, field: str = "median_s") -> float | None:
@@ -66,10 +47,10 @@ def render(r: dict[str, Any]) -> str:
         out.append("Data: the bundled Philippine sample.")
     out += ["", "| step | GapLens (wall) | GapLens (CPU) | pandas | pandas ÷ GapLens | GapLens ÷ raw scan |",
             "|---|---:|---:|---:|---:|---:|"]
-    for label, gk, pk in ROWS:
+    for gk, pk, _short, label, vs_raw in STEPS:
         gv = _t(g, gk)
         pv = _t(p, pk) if pk else None
-        ratio_raw = _x(gv, scan) if gk in RAW_RATIO_ROWS else ""
+        ratio_raw = _x(gv, scan) if vs_raw else ""
         out.append(f"| {label} | {_fmt(gv)} | {_fmt(_t(g, gk, 'cpu_median_s'))} | {_fmt(pv) if pk else ''} | "
                    f"{_x(pv, gv) if pk else ''} | {ratio_raw} |")
     facts, cov = _t(g, "facts_build"), _t(g, "coverage_table")

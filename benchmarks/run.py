@@ -31,7 +31,7 @@ from typing import Any
 from data_layers.settings import PROJECT_DIR
 
 from . import synth
-from .common import machine
+from .common import STEPS, machine
 
 log = logging.getLogger("benchmarks.run")
 
@@ -62,8 +62,6 @@ TARGETS: tuple[tuple[str, str, str, float, str], ...] = (
     ("peak_rss_mb", "peak RSS of GapLens's own code <= 1 GB (1000 MB)", "peak_rss_mb", 1000.0, "MB"),
     ("page_rerun_s", "gap-map page rerun after a filter change <= 0.3 s (sample)", "page_rerun_new_filter", 0.3, "s"),
 )
-RAW_RATIO_ROWS = ("facts_build", "facts_build_sql_only", "facts_refresh_official_import", "facts_refresh_citizen_import",
-                  "coverage_table")
 FLOAT_TOLERANCE = 1e-9
 COMPARE_KEY = ["indicator", "area_code", "group"]
 
@@ -194,25 +192,10 @@ def table(results: dict[str, Any]) -> str:
     facts, cov = _median(g, "facts_build"), _median(g, "coverage_table")
     both = facts + cov if facts is not None and cov is not None else None
     rows = [("step", "GapLens", "(CPU)", "pandas", "pandas/GapLens", "GapLens/raw scan")]
-    spec = (("facts build from scratch", "facts_build", "facts"),
-            ("  of which the build itself", "facts_build_sql_only", None),
-            ("facts refresh, official import", "facts_refresh_official_import", None),
-            ("facts refresh, citizen import", "facts_refresh_citizen_import", None),
-            ("store open (facts fresh)", "store_open", None),
-            ("coverage table, one level", "coverage_table", "cells"),
-            ("click, cold (first query)", "click_cold", None),
-            ("click, warm", "click_warm", None),
-            ("click's area scores, warm", "click_scores_warm", None),
-            ("area gap scores, all cells", "area_scores", None),
-            ("point-in-polygon at import", "point_in_polygon", None),
-            ("  plain gpd.sjoin, for reference", "point_in_polygon_sjoin_reference", None),
-            ("gap map figure (first build)", "gap_map_figure_first", None),
-            ("gap map figure", "gap_map_figure", None))
-    for label, gk, pk in spec:
+    for gk, pk, label, _long, vs_raw in STEPS:
         gv = _median(g, gk)
         pv = _median(p, pk) if pk else None
-        rows.append((label, fmt(gv), cpu(gk), fmt(pv), x(pv, gv) if pk else "",
-                     x(gv, raw) if gk in RAW_RATIO_ROWS else ""))
+        rows.append((label, fmt(gv), cpu(gk), fmt(pv), x(pv, gv) if pk else "", x(gv, raw) if vs_raw else ""))
     rows.append(("end to end (facts + table)", fmt(both), "", fmt(_median(p, "total")), x(_median(p, "total"), both), ""))
     rows.append(("raw scan, 6 columns (floor)", "", "", "", "", fmt(raw)))
     rows.append(("raw scan, all rule columns", "", "", "", "", fmt(_median(r, "raw_scan_rule_columns"))))
