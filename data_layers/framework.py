@@ -33,6 +33,9 @@ from . import settings, storage
 log = logging.getLogger(__name__)
 
 FRAMEWORK_FILE = "framework_titles.csv"
+#: the UN's official titles in seven languages, shipped with the project (see its PROVENANCE.md):
+#: a store that imported no framework of its own shows these
+SHIPPED_FILE = Path(__file__).resolve().parent / "sdg_framework" / FRAMEWORK_FILE
 COLUMNS = ("kind", "code", "lang", "title", "short")
 KINDS = ("goal", "target", "indicator")
 #: file of each kind inside a language folder, as in open-sdg/sdg-translations
@@ -174,7 +177,14 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
 # --- the store table -----------------------------------------------------------------------------
 
 def framework_path(data_dir: str | Path | None = None) -> Path:
+    """The store's own titles file (written by ``import framework``)."""
     return settings.data_dir(data_dir) / FRAMEWORK_FILE
+
+
+def titles_path(data_dir: str | Path | None = None) -> Path:
+    """The titles a store shows: its own imported framework, else the shipped one."""
+    own = framework_path(data_dir)
+    return own if own.is_file() else SHIPPED_FILE
 
 
 def write_titles(data_dir: str | Path | None, df: pd.DataFrame) -> Path:
@@ -191,9 +201,14 @@ def _read_titles(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
 def load_titles(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """The store's framework titles (an empty table before any import)."""
-    path = framework_path(data_dir)
+    """The framework titles a store shows (its own import, else the shipped framework)."""
+    path = titles_path(data_dir)
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -208,7 +223,7 @@ def _index(path: str, mtime_ns: int, size: int) -> dict[tuple[str, str], tuple[s
 
 
 def _title_index(data_dir: Path) -> dict[tuple[str, str], tuple[str, str]]:
-    path = framework_path(data_dir)
+    path = titles_path(data_dir)
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -331,7 +346,8 @@ def import_framework(src: str | Path, data_dir: str | Path | None = None, *,
     if settings.get("read_only"):
         raise FrameworkError("the store is read-only (GAPLENS_READ_ONLY)")
     new = read_framework(src, langs)
-    old = load_titles(target)
+    own = framework_path(target)  # the store's own titles: the shipped ones are a default, not merged in
+    old = _read_titles(str(own), *_stamp(own)) if own.is_file() else pd.DataFrame(columns=list(COLUMNS), dtype=str)
     keep = old[~old["lang"].isin(set(new["lang"]))]
     merged = pd.concat([keep, new], ignore_index=True) if len(keep) else new
     path = write_titles(target, merged)

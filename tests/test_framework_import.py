@@ -96,15 +96,30 @@ def test_missing_language_falls_back_to_english_visibly(tmp_path: Path) -> None:
     assert framework.title("6.1.1", "fr", tmp_path)[1] is False
 
 
-def test_without_any_import_titles_come_from_the_catalogue_marked(tmp_path: Path) -> None:
-    """No framework imported: English is the catalogue's title (not a fallback); other
-    languages show it with the marker; an unknown code shows the code, never a blank."""
+def test_without_any_import_titles_come_from_the_shipped_framework(tmp_path: Path) -> None:
+    """No framework imported: every language the interface speaks shows the official title shipped
+    with the project (not English marked "(EN)"); a national code lives only in the catalogue; an
+    unknown code shows the code, never a blank."""
+    shipped = pd.read_csv(framework.SHIPPED_FILE, dtype=str, keep_default_na=False)
+    for lang in APP_LANGS:
+        row = shipped[(shipped["code"] == "6.1.1") & (shipped["lang"] == lang)].iloc[0]
+        assert framework.title("6.1.1", lang, tmp_path) == (row["title"], False)
     catalogue = storage.read_catalogue(tmp_path, "indicators")
-    row = catalogue.iloc[0]
-    assert framework.title(row["code"], "en", tmp_path) == (row["title"], False)
-    text, fallback = framework.title(row["code"], "ar", tmp_path)
-    assert fallback and text == row["title"] + framework.FALLBACK_MARK
+    national = catalogue.iloc[[0]].assign(code="6.1.1.a", title="Ma mesure nationale")
+    storage.write_catalogue(tmp_path, "indicators", pd.concat([catalogue, national], ignore_index=True))
+    assert framework.title("6.1.1.a", "en", tmp_path) == ("Ma mesure nationale", False)
+    assert framework.title("6.1.1.a", "ar", tmp_path) == ("Ma mesure nationale" + framework.FALLBACK_MARK, True)
     assert framework.title("99.9.9", "fr", tmp_path) == ("99.9.9", True)
+
+
+def test_shipped_titles_equal_a_fresh_parse_of_the_source() -> None:
+    """data_layers/sdg_framework/framework_titles.csv is derived, not edited (its PROVENANCE.md)."""
+    if not (SHARED_FRAMEWORK / "en").is_dir():
+        pytest.skip("../shared/data/sdg_framework is absent: nothing to compare the shipped table with")
+    shipped = pd.read_csv(framework.SHIPPED_FILE, dtype=str, keep_default_na=False)
+    fresh = framework.read_framework(SHARED_FRAMEWORK)
+    pd.testing.assert_frame_equal(shipped.reset_index(drop=True), fresh.reset_index(drop=True), check_dtype=False)
+    assert set(shipped["lang"]) == {"en", "fr", "es", "ar", "ru", "sw", "zh-Hans"}
 
 
 @needs_framework
@@ -234,7 +249,7 @@ def test_cli_reports_codes_unknown_to_the_framework(tmp_path: Path) -> None:
 @needs_framework
 def test_dashboard_full_titles_come_from_the_framework(imported: Path, tmp_path: Path) -> None:
     """The pages' full indicator titles (hover, matrix axis) are the framework's in the chosen
-    language; a store without imported titles shows English, visibly marked."""
+    language; a store without imported titles shows the shipped framework's, unmarked."""
     from data_layers import views
 
     store = GapStore(imported, rebuild_facts=False)
@@ -247,8 +262,9 @@ def test_dashboard_full_titles_come_from_the_framework(imported: Path, tmp_path:
     bare = tmp_path / "bare"
     shutil.copytree(imported, bare, ignore=shutil.ignore_patterns(framework.FRAMEWORK_FILE, "boundaries"))
     store = GapStore(bare, rebuild_facts=False)
-    try:
-        assert views.indicator_title(store, "6.1.1", "es", full=True).endswith(framework.FALLBACK_MARK)
+    try:  # no import: the shipped framework speaks Spanish too, unmarked
+        es = views.indicator_title(store, "6.1.1", "es", full=True)
+        assert not es.endswith(framework.FALLBACK_MARK) and es == framework.title("6.1.1", "es", bare)[0]
         assert views.indicator_title(store, "6.1.1", "en", full=True) == framework.title("6.1.1", "en", bare)[0]
     finally:
         store.close()
