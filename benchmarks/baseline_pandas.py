@@ -17,7 +17,7 @@ import pandas as pd
 
 from data_layers import storage
 
-OBS_COLUMNS = ["obs_key", "source_kind", "indicator", "area_code", "period", "disagg_dim", "disagg_code",
+OBS_COLUMNS = ["obs_key", "source_kind", "indicator", "series", "unit", "area_code", "period", "disagg_dim", "disagg_code",
                "value", "lower", "upper", "n", "suppressed", "dataset_id", "is_point"]
 KEY = ["indicator", "area_code", "group_id"]
 
@@ -53,20 +53,31 @@ def ancestors(areas: pd.DataFrame) -> pd.DataFrame:
 
 
 def official_facts(d: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One official figure per indicator x area x group x year, with the same-year total."""
+    """One official figure per indicator x series x unit x area x group x year, with the same-year total."""
     obs = d["obs"]
     off = obs[(obs["source_kind"] == "official") & (obs["value"].notna() | obs["suppressed"])]
     m = off.merge(group_codes(d["groups"]), on=["disagg_dim", "disagg_code"])
     # prefer the group's first code, then the newest dataset (highest obs_key)
     m["pick"] = (1000 - m["priority"]).astype("int64") * 10**15 + m["obs_key"]
-    m = m.loc[m.groupby(["indicator", "area_code", "group_id", "period"], sort=False)["pick"].idxmax()]
+    m = m.loc[m.groupby(["indicator", "series", "unit", "area_code", "group_id", "period"], sort=False)["pick"].idxmax()]
     m = m.merge(d["areas"][["code", "level"]].rename(columns={"code": "area_code"}), on="area_code")
     m["value"] = m["value"].where(~m["suppressed"])
-    tot = m.loc[m["group_id"] == "all", ["indicator", "area_code", "period", "value"]].rename(columns={"value": "total_value"})
-    m = m.merge(tot, on=["indicator", "area_code", "period"], how="left")
+    same = ["indicator", "series", "unit", "area_code", "period"]
+    tot = m.loc[m["group_id"] == "all", [*same, "value"]].rename(columns={"value": "total_value"})
+    m = m.merge(tot, on=same, how="left")
     return m.rename(columns={"period": "year"})[
-        ["indicator", "area_code", "level", "group_id", "year", "value", "lower", "upper", "n", "suppressed",
-         "dataset_id", "total_value"]]
+        ["indicator", "series", "unit", "area_code", "level", "group_id", "year", "value", "lower", "upper", "n",
+         "suppressed", "dataset_id", "total_value"]]
+
+
+def headline_series(d: dict[str, pd.DataFrame], off: pd.DataFrame) -> pd.DataFrame:
+    """The series and unit each indicator shows: the catalogue's series, else the one with most facts."""
+    opts = off.groupby(["indicator", "series", "unit"], as_index=False).size()
+    cat = d["indicators"][["code", "series"]].rename(columns={"code": "indicator", "series": "cat_series"})
+    opts = opts.merge(cat, on="indicator", how="left")
+    opts["not_cat"] = (opts["series"] != opts["cat_series"]).astype(int)
+    opts = opts.sort_values(["indicator", "not_cat", "size", "series", "unit"], ascending=[True, True, False, True, True])
+    return opts.drop_duplicates("indicator")[["indicator", "series", "unit"]]
 
 
 def citizen_facts(d: dict[str, pd.DataFrame], k_min: int) -> pd.DataFrame:
@@ -110,9 +121,13 @@ def cells(d: dict[str, pd.DataFrame], off: pd.DataFrame, cgd: pd.DataFrame, *, l
         columns={"code": "area_code", "name": "area_name"})
     grid = ind[["indicator"]].merge(areas, how="cross").merge(d["groups"][["group_id"]], how="cross")
 
-    vis = off[(off["level"] == level) & (off["year"] <= as_of)]
-    latest = _latest(vis, ["year", "value", "suppressed"]).rename(
-        columns={"year": "official_latest_year", "value": "official_value", "suppressed": "official_suppressed"})
+    vis_all = off[(off["level"] == level) & (off["year"] <= as_of)]
+    # status from any series; values from the headline series and unit
+    vis = vis_all.merge(headline_series(d, off), on=["indicator", "series", "unit"])
+    seen = _latest(vis_all, ["year"]).rename(columns={"year": "official_latest_year"})
+    latest = _latest(vis, ["value", "suppressed"]).rename(
+        columns={"value": "official_value", "suppressed": "official_suppressed"})
+    latest = seen.merge(latest, on=KEY, how="left")
     tot = latest[latest["group_id"] == "all"].drop(columns=["group_id", "official_suppressed"]).rename(
         columns={"official_latest_year": "total_latest_year", "official_value": "total_value"})
     win = vis[(vis["year"] >= as_of - window) & vis["value"].notna() & vis["total_value"].notna()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import settings, storage
+from .store import QueryError
 
 log = logging.getLogger("data_layers")
 
@@ -71,6 +72,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from . import catalogue
+
+    if settings.get("read_only"):
+        raise UsageError("the store is read-only (GAPLENS_READ_ONLY): no new store is made")
+    try:
+        counts = catalogue.init_store(Path(args.dir), world=args.world)
+    except catalogue.InitError as e:
+        raise UsageError(str(e)) from e
+    world = f", {counts['areas']} countries at level 0" if args.world else " (no areas yet: import boundaries, or init --world)"
+    print(f"empty store made in {args.dir}: {counts['indicators']} indicators, {counts['groups']} groups{world}")
+    return EXIT_OK
+
+
 def cmd_gaps(args: argparse.Namespace) -> int:
     store = open_store(args)
     levels = store.levels()
@@ -90,8 +105,18 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     for g in args.group or ():
         if g not in known_groups:
             raise UsageError(f"--group {g!r}: unknown group (known: {', '.join(known_groups)})")
-    df = store.coverage(level=args.level, as_of=args.as_of, window=args.window,
-                        indicators=args.indicator, groups=args.group)
+    series: dict[str, str] = {}
+    for choice in args.series or ():
+        ind, sep, name = choice.partition("=")
+        if not sep or ind not in known_ind:
+            raise UsageError(f"--series {choice!r}: expected INDICATOR=SERIES (or INDICATOR=SERIES|UNIT) with an "
+                             "indicator of the catalogue, e.g. --series 11.3.1=EN_LND_CNSPOP")
+        series[ind] = name
+    try:
+        df = store.coverage(level=args.level, as_of=args.as_of, window=args.window,
+                            indicators=args.indicator, groups=args.group, series=series or None)
+    except QueryError as e:
+        raise UsageError(str(e)) from e
     write_frame(df, args.format, args.out)
     if args.out != "-":
         print(f"{len(df)} cells written to {args.out}", file=sys.stderr)
@@ -124,6 +149,16 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_series(args: argparse.Namespace) -> int:
+    store = open_store(args, rebuild_facts=False)
+    df = store.series_options(indicator=args.indicator)
+    if args.format == "table":
+        print(df.to_string(index=False) if len(df) else "no official figures in this store")
+    else:
+        write_frame(df, args.format, "-")
+    return EXIT_OK
+
+
 def cmd_indicators(args: argparse.Namespace) -> int:
     store = open_store(args, rebuild_facts=False)
     df = store.indicators()[["code", "short_title", "unit", "higher_is_better", "not_applicable", "title"]]
@@ -145,6 +180,15 @@ def build_parser(registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParse
     p.add_argument("--out", default=str(settings.DEFAULT_DATA_DIR), metavar="DIR", help="target folder")
     p.set_defaults(func=cmd_sample)
 
+    p = sub.add_parser("init", help="make an empty store (the full SDG indicator catalogue; --world for countries)",
+                       description="Make an empty, valid store in DIR (a new or empty folder): the global "
+                                   "indicator framework with official titles in seven languages, the groups and "
+                                   "label tables, and with --world the world's countries at level 0 "
+                                   "(Natural Earth, ISO 3166-1 alpha-3).")
+    p.add_argument("dir", metavar="DIR", help="a new or empty folder")
+    p.add_argument("--world", action="store_true", help="add the world's countries as level 0")
+    p.set_defaults(func=cmd_init)
+
     p = sub.add_parser("gaps", help="coverage status of every indicator x area x group cell",
                        description="One row per (indicator, area, group) cell at one admin level.")
     _common(p)
@@ -155,6 +199,9 @@ def build_parser(registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParse
                    help="freshness window in years")
     p.add_argument("--indicator", action="append", metavar="CODE", help="only this indicator (repeatable)")
     p.add_argument("--group", action="append", metavar="ID", help="only this group (repeatable)")
+    p.add_argument("--series", action="append", metavar="IND=SERIES",
+                   help="show this series' values for an indicator with several (repeatable; default: the "
+                        "headline series; `python -m data_layers series` lists them)")
     p.add_argument("--format", choices=("csv", "json", "parquet"), default="csv")
     p.add_argument("--out", default="-", metavar="FILE", help="output file, - for standard output")
     p.set_defaults(func=cmd_gaps)
@@ -166,6 +213,14 @@ def build_parser(registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParse
     p.add_argument("id", nargs="?", help="dataset id (with remove)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("series", help="the series and units of each indicator's official figures",
+                       description="Every series and unit the official facts hold, with the headline one each "
+                                   "indicator shows by default (set it in indicators.csv's series column).")
+    _common(p)
+    p.add_argument("--indicator", metavar="CODE", help="only this indicator")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.set_defaults(func=cmd_series)
 
     p = sub.add_parser("indicators", help="the indicator catalogue",
                        description="List the indicators of the store's catalogue.")

@@ -158,6 +158,8 @@ GATEWAYS: tuple[str, ...] = ("gateway_ethics", "gateway_transparency", "gateway_
 
 OFFICIAL_FACTS: tuple[Column, ...] = (
     Column("indicator", pa.string(), "Indicator code.", False),
+    Column("series", pa.string(), "Series code under the indicator (empty when the source names none).", False),
+    Column("unit", pa.string(), "Unit of the figure: a value and its total always share series and unit.", False),
     Column("area_code", pa.string(), "Area code.", False),
     Column("level", pa.int32(), "Admin level of the area.", False),
     Column("group_id", pa.string(), "Group (`all` = official total).", False),
@@ -168,7 +170,8 @@ OFFICIAL_FACTS: tuple[Column, ...] = (
     Column("n", pa.int64(), "Sample size."),
     Column("suppressed", pa.bool_(), "Suppressed: measured, not shown.", False),
     Column("dataset_id", pa.string(), "Dataset of the chosen figure.", False),
-    Column("total_value", pa.float64(), "Official total (group `all`) in the same area and year, for the outcome gap; null if suppressed."),
+    Column("total_value", pa.float64(),
+           "Official total (group `all`) in the same area, year, series and unit, for the outcome gap; null if suppressed."),
 )
 
 CITIZEN_FACTS: tuple[Column, ...] = (
@@ -209,19 +212,24 @@ CELL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("level", "Admin level."),
     ("group", "Group id."),
     ("status", "current, stale, aggregate_only, missing or not_applicable."),
-    ("official_latest_year", "Year of the newest official figure for the group at or before the as-of year."),
-    ("official_value", "That figure; empty when suppressed."),
+    ("official_latest_year", "Year of the newest official figure for the group at or before the as-of year (any series)."),
+    ("official_value", "The newest figure of the shown series and unit; empty when suppressed or when only another series has one."),
     ("official_suppressed", "True when that figure exists but is suppressed."),
-    ("total_latest_year", "Year of the newest official total for the area."),
-    ("total_value", "That total."),
+    ("total_latest_year", "Year of the newest official total for the area (any series)."),
+    ("total_value", "The newest total of the shown series and unit."),
     ("cgd_status", "none, present (within the window) or stale."),
     ("cgd_latest_year", "Year of the newest citizen figure."),
     ("cgd_value", "Citizen figure (n-weighted mean); empty when suppressed."),
     ("cgd_suppressed", "True when the citizen figure rests on fewer than k respondents."),
     ("cgd_n", "Respondents or points behind the citizen figure."),
     ("cgd_datasets", "Citizen datasets behind it, comma-separated."),
-    ("outcome_gap", "Group minus total in the latest year of the window with both; positive = group worse off."),
+    ("outcome_gap", "Group minus total in the latest year of the window with both (same series and unit), signed so "
+                    "that positive = group worse off; empty when the indicator's polarity is unknown."),
     ("outcome_gap_year", "Year of that comparison."),
+    ("group_minus_total", "The same difference unsigned (group minus total), shown when the polarity is unknown."),
+    ("series", "Series of the shown values: the indicator's headline series unless another was chosen."),
+    ("unit", "Unit of the shown values."),
+    ("official_value_year", "Year of official_value (the shown series' newest figure for the group)."),
     ("headline", "covered, filled (by citizen data), blind_spot or not_applicable."),
 )
 

@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -41,8 +41,13 @@ def load_sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-_FACTS_ORDER = ("ORDER BY indicator ASC NULLS LAST, area_code ASC NULLS LAST, group_id ASC NULLS LAST, "
-                "year ASC NULLS LAST")
+# a total order of each facts table, so a rebuild writes the same bytes (official facts are per series)
+_FACTS_ORDER = {
+    "official_facts": "ORDER BY indicator ASC NULLS LAST, area_code ASC NULLS LAST, group_id ASC NULLS LAST, "
+                      "year ASC NULLS LAST, series ASC NULLS LAST, unit ASC NULLS LAST",
+    "citizen_facts": "ORDER BY indicator ASC NULLS LAST, area_code ASC NULLS LAST, group_id ASC NULLS LAST, "
+                     "year ASC NULLS LAST",
+}
 
 
 def _shard_file(indicator: str) -> str:
@@ -164,6 +169,7 @@ class GapStore:
                 storage.recover(self.data_dir)
             self._load_catalogues()
             self._create_views()
+            self._age_band_codes()
             n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchone()
             self._sort_sizes = {"n_areas": int(n[0]) + 1, "n_groups": int(n[1]) + 1}
             fp = storage.fingerprint(self.data_dir)
@@ -174,11 +180,20 @@ class GapStore:
                 for name, kind in FACTS.items():
                     files = [str(self.data_dir / "facts" / kind / sh["file"]) for sh in shards[name].values()]
                     if files:
+                        _drop_relation(self._con, name)
                         self._con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM "
                                           f"read_parquet({_sql_list(files)})")
                     else:
                         self._empty_facts(name, kind)
+            self._series_tables()
             self.version = fp
+
+    def _series_tables(self) -> None:
+        """Which series and units the facts hold per indicator, and the headline one of each."""
+        sql = _strip_comments(load_sql("series_options"))
+        self._con.execute(f"CREATE OR REPLACE TABLE series_options AS {sql}")
+        self._con.execute("CREATE OR REPLACE VIEW headline_series AS SELECT indicator, series, unit "
+                          "FROM series_options WHERE headline")
 
     def _writable(self) -> bool:
         return self._rebuild and not settings.get("read_only") and _can_write(self.data_dir)
@@ -236,12 +251,44 @@ class GapStore:
         con.execute("CREATE OR REPLACE TABLE area_ancestors AS SELECT * FROM _tmp")
         con.unregister("_tmp")
         files = [str(d / "observations.parquet") for d in storage.dataset_dirs(self.data_dir)]
+        _drop_relation(con, "observations")  # a view over files, or a typed empty table: never both
         if files:
             con.execute("CREATE OR REPLACE VIEW observations AS SELECT * FROM "
                         f"read_parquet({_sql_list(files)}, union_by_name = true)")
         else:
             cols = ", ".join(f"{c.name} {_duck_type(c)}" for c in schema.OBSERVATIONS)
             con.execute(f"CREATE OR REPLACE TABLE observations ({cols})")
+
+    def _age_band_codes(self) -> None:
+        """Add to ``group_codes`` every age band the data hold that lies inside an age group's interval.
+
+        DESIGN.md: youth (15-24) is covered by 15-19, 16-24 or 18-24 (not 15-29 or 15+). The group's
+        own codes keep their order of preference; bands found in the data come after them, widest
+        first. The rule depends only on the group definition and the band, so a dataset's facts
+        part stays valid when other datasets bring new bands.
+        """
+        from . import ages
+
+        gcodes = self._con.execute("SELECT group_id, dimension, code, priority FROM group_codes").df()
+        age_groups = gcodes[gcodes["dimension"] == "AGE"]
+        if age_groups.empty:
+            return
+        seen = [r[0] for r in self._con.execute("SELECT DISTINCT age FROM observations WHERE age <> '_T'").fetchall()]
+        extra = []
+        for gid, codes in age_groups.groupby("group_id", sort=False):
+            span = ages.hull(codes["code"])
+            if span is None:
+                continue
+            own = set(codes["code"])
+            inside = [c for c in seen if c not in own and ages.inside(c, span)]
+            inside.sort(key=lambda c: (-(ages.interval(c)[1] - ages.interval(c)[0]), ages.interval(c)[0], c))
+            start = int(codes["priority"].max()) + 1
+            extra += [(gid, "AGE", c, start + i) for i, c in enumerate(inside)]
+        if extra:
+            df = pd.DataFrame(extra, columns=["group_id", "dimension", "code", "priority"])
+            self._con.register("_tmp", df)
+            self._con.execute("INSERT INTO group_codes SELECT * FROM _tmp")
+            self._con.unregister("_tmp")
 
     def _manifest(self) -> dict[str, Any]:
         try:
@@ -279,7 +326,8 @@ class GapStore:
                 con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
             for name in FACTS:
                 sql = _strip_comments(load_sql(name))
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql}) {_FACTS_ORDER}",
+                _drop_relation(con, name)
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql}) {_FACTS_ORDER[name]}",
                             {"k_min": self.k_min} if "$k_min" in sql else {})
             log.info("facts built in memory in %.2f s", time.perf_counter() - t0)
             return
@@ -404,7 +452,7 @@ class GapStore:
                 rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
                 if new:
                     rows += con.execute(f"SELECT count(*) FROM new_{kind}_parts").fetchall()[0][0]
-                order = _FACTS_ORDER if rows <= FULL_SORT_MAX_ROWS else "ORDER BY indicator ASC NULLS LAST"
+                order = _FACTS_ORDER[name] if rows <= FULL_SORT_MAX_ROWS else "ORDER BY indicator ASC NULLS LAST"
                 table = cur.sql(f"SELECT * FROM ({sql}) {order}", params=params or None).to_arrow_table()
             finally:
                 cur.close()
@@ -415,6 +463,7 @@ class GapStore:
                 old.unlink(missing_ok=True)
         files = [str(shard_dir / sh["file"]) for sh in shards.values()]
         if files:
+            _drop_relation(con, name)
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_list(files)})")
         else:
             self._empty_facts(name, kind)
@@ -426,7 +475,7 @@ class GapStore:
         con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations LIMIT 0")
         con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
         sql = _strip_comments(load_sql(name))
-        con.execute(f"DROP VIEW IF EXISTS {name}")
+        _drop_relation(con, name)
         con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}", {"k_min": self.k_min} if "$k_min" in sql else {})
 
     # --- querying ------------------------------------------------------------------------------
@@ -457,15 +506,18 @@ class GapStore:
 
     def coverage(self, *, level: int, as_of: int, window: int,
                  indicators: Sequence[str] | None = None, groups: Sequence[str] | None = None,
-                 areas: Sequence[str] | None = None, headline: str | None = None) -> pd.DataFrame:
+                 areas: Sequence[str] | None = None, headline: str | None = None,
+                 series: Mapping[str, str] | None = None) -> pd.DataFrame:
         """One row per (indicator, area, group) cell at ``level`` with its coverage status.
 
         Columns are ``schema.CELL_COLUMNS``. Filters are optional lists (bound, never pasted);
         ``headline`` keeps the cells of one headline class (e.g. ``filled``) without handing the
-        whole level to pandas (990,000 cells at national scale).
+        whole level to pandas (990,000 cells at national scale). ``series`` maps an indicator to
+        the series whose values to show (``"SERIES"`` or ``"SERIES|unit"``; see
+        :meth:`series_options`); other indicators show their headline series.
         """
         sql, params = self._cells_sql(level=level, as_of=as_of, window=window, indicators=indicators,
-                                      groups=groups, areas=areas)
+                                      groups=groups, areas=areas, series=series)
         # one integer sort key (indicator, area code, group order): sorting on three keys with text
         # costs ~3x more at 990,000 cells, and its output converts to pandas ~7x slower
         params |= self._sort_sizes | {"headline": headline}
@@ -478,16 +530,40 @@ class GapStore:
                     groups: Sequence[str] | None = None) -> pd.DataFrame:
         """Gap and blind-spot score of every area at ``level`` over the chosen cells."""
         sql, params = self._cells_sql(level=level, as_of=as_of, window=window, indicators=indicators,
-                                      groups=groups, areas=None)
+                                      groups=groups, areas=None, series=None)
         return self.query(f"WITH cells AS ({sql}) {_strip_comments(load_sql('area_scores'))}", params)
 
     def _cells_sql(self, *, level: int, as_of: int, window: int, indicators: Sequence[str] | None,
-                   groups: Sequence[str] | None, areas: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
+                   groups: Sequence[str] | None, areas: Sequence[str] | None,
+                   series: Mapping[str, str] | None = None) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {"level": int(level), "as_of": int(as_of), "window": int(window)}
         # the filters are applied inside cells.sql (NULL = no filter), so a click reads only its facts
         for key, values in (("indicators", indicators), ("groups", groups), ("areas", areas)):
             params[key] = [str(v) for v in values] if values else None
+        picks = self._series_picks(series) if series else []
+        params["series"] = picks or None
+        params["series_indicators"] = [p.split("|", 1)[0] for p in picks] or None
         return _strip_comments(load_sql("cells")), params
+
+    def series_options(self, *, indicator: str | None = None) -> pd.DataFrame:
+        """The series and units the official facts hold (``indicator, series, unit, n_facts, headline``)."""
+        return self.query("SELECT * FROM series_options WHERE ($ind IS NULL OR indicator = $ind) "
+                          "ORDER BY indicator ASC NULLS LAST, headline DESC NULLS LAST, series ASC NULLS LAST, "
+                          "unit ASC NULLS LAST", {"ind": indicator})
+
+    def _series_picks(self, series: Mapping[str, str]) -> list[str]:
+        """``indicator|series|unit`` keys for a choice of series; unknown choices are refused."""
+        opts = self.series_options()
+        picks = []
+        for ind, choice in series.items():
+            name, _, unit = str(choice).partition("|")
+            rows = opts[(opts["indicator"] == ind) & (opts["series"] == name) & ((opts["unit"] == unit) | (unit == ""))]
+            if rows.empty:
+                known = ", ".join(f"{r.series or '(unnamed)'}|{r.unit}" for r in opts[opts["indicator"] == ind].itertuples())
+                raise QueryError(f"series {choice!r} is not a series of indicator {ind} (known: {known or 'none'})")
+            best = rows.sort_values(["headline", "n_facts"], ascending=[False, False], kind="stable").iloc[0]
+            picks.append(f"{ind}|{best['series']}|{best['unit']}")
+        return picks
 
     # --- catalogues ----------------------------------------------------------------------------
 
@@ -532,12 +608,25 @@ class GapStore:
             return (settings.get("as_of") - 10, settings.get("as_of"))
         return int(lo), int(hi)
 
-    def facts(self, *, indicator: str, area_code: str, kind: str = "official") -> pd.DataFrame:
-        """All yearly facts of one indicator in one area, every group (for time series)."""
-        table = "official_facts" if kind == "official" else "citizen_facts"
-        return self.query(f"SELECT * FROM {table} WHERE indicator = $ind AND area_code = $area "
-                          "ORDER BY group_id ASC NULLS LAST, year ASC NULLS LAST",
-                          {"ind": indicator, "area": area_code})
+    def facts(self, *, indicator: str, area_code: str, kind: str = "official",
+              series: str | None = None) -> pd.DataFrame:
+        """All yearly facts of one indicator in one area, every group (for time series).
+
+        Official facts come from one series and unit: the headline one, or ``series``
+        (``"SERIES"`` or ``"SERIES|unit"``), so a chart never mixes two series.
+        """
+        if kind != "official":
+            return self.query("SELECT * FROM citizen_facts WHERE indicator = $ind AND area_code = $area "
+                              "ORDER BY group_id ASC NULLS LAST, year ASC NULLS LAST",
+                              {"ind": indicator, "area": area_code})
+        pick = self._series_picks({indicator: series})[0] if series is not None else None
+        return self.query("SELECT f.* FROM official_facts AS f JOIN (SELECT indicator, series, unit FROM series_options "
+                          "WHERE indicator = $ind AND (CASE WHEN $pick IS NULL THEN headline "
+                          "ELSE concat(indicator, '|', series, '|', unit) = $pick END)) AS s "
+                          "ON s.indicator = f.indicator AND s.series = f.series AND s.unit = f.unit "
+                          "WHERE f.indicator = $ind AND f.area_code = $area "
+                          "ORDER BY f.group_id ASC NULLS LAST, f.year ASC NULLS LAST",
+                          {"ind": indicator, "area": area_code, "pick": pick})
 
     def observations(self, *, indicator: str | None = None, area_code: str | None = None,
                      source_kind: str | None = None, dataset_id: str | None = None,
@@ -611,6 +700,14 @@ def _arrow_frame(reader: Any, max_rows: int) -> pd.DataFrame | None:
     for name, values in special.items():
         df[name] = values
     return df
+
+
+def _drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a view or table called ``name`` if one exists: a store whose last dataset was removed
+    turns views over files into typed empty tables, and the next import turns them back."""
+    row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    if row:
+        con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
 
 
 def _can_write(path: Path) -> bool:

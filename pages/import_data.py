@@ -27,7 +27,7 @@ from data_layers.importers.mapping import mapping_text
 from data_layers.importers.meta import POINT_KINDS
 from data_layers.importers.official import FORMATS as OFFICIAL_FORMATS
 from data_layers.importers.preview import Preview, preview
-from data_layers.importers.report import ACCEPTED, NO_DATA, PARTIAL, UNCHANGED, Report
+from data_layers.importers.report import ACCEPTED, NO_DATA, PARTIAL, UNCHANGED, Report, page_words
 from data_layers.views import View
 from pages import components as ui
 
@@ -204,9 +204,14 @@ def _official_form(pv: Preview, options: dict[str, Any], lng: str) -> None:
                           format_func=lambda f: t("ui.import.format_auto", lng, format=pv.format or "?") if f == NONE
                           else f"{f}: {OFFICIAL_FORMATS[f]}")
     options["fmt"] = chosen or None
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     options["indicator"] = c1.text_input(t("ui.import.indicator", lng), help=t("ui.import.indicator_help", lng)) or None
     options["area"] = c2.text_input(t("ui.import.area", lng), help=t("ui.import.area_help", lng)) or None
+    levels = sorted({int(v) for v in cache.areas()["level"]})
+    level = c3.selectbox(t("ui.import.geo_level", lng), [NONE, *levels], index=0,
+                         format_func=lambda v: t("ui.import.geo_level_auto", lng) if v == NONE else str(v),
+                         help=t("ui.import.geo_level_help", lng), key=_PREFIX + "geo_level")
+    options["geo_level"] = None if level == NONE else int(level)
 
 
 def _column_choice(label: str, pv: Preview, suggested: str | None, lng: str, *, key: str,
@@ -337,11 +342,15 @@ def _show_report(report: Report | None, lng: str) -> None:
             st.dataframe(pd.DataFrame({t("ui.import.col_column", lng): list(report.dropped_columns),
                                        t("ui.import.col_reason", lng): list(report.dropped_columns.values())}),
                          hide_index=True, width="stretch")
+    def words(text: str) -> str:  # the page names its own controls where the CLI names its flags
+        return page_words(text, lambda key: t(key, lng))
+
     for note in report.notes:
-        st.caption(note)
+        st.caption(words(note))
     problems = report.problems_frame()
     if not problems.empty:
         shown = problems[["severity", "row", "column", "value", "message"]].copy()
+        shown["message"] = shown["message"].map(words)
         shown["severity"] = shown["severity"].map(lambda s: t(f"ui.import.severity_{s}", lng))
         shown.columns = [t(f"ui.import.col_{c}", lng) for c in ("severity", "row", "column", "value", "message")]
         st.markdown(t("ui.import.problems", lng, errors=report.n_errors, warnings=report.n_warnings))

@@ -35,7 +35,11 @@ def _obs(store_dir: Path, dataset_id: str) -> pd.DataFrame:
 
 def test_every_realdata_file_is_covered_here() -> None:
     """A new file in realdata/ must get its own expectations in this module."""
-    covered = {ARMENIA_111, ARMENIA_1662, SWEDEN_WIDE, PLACEHOLDER, WPDX}
+    from test_realfiles_official import CANADA, CANADA_PROVINCES, UNICEF
+
+    hxl = REAL / "cgd" / "hxl_sbtf_guinea_health_facilities.csv"  # tests/test_citizen_real_exports.py
+    covered = {ARMENIA_111, ARMENIA_1662, SWEDEN_WIDE, PLACEHOLDER, WPDX, CANADA, CANADA_PROVINCES, UNICEF, hxl,
+               REAL / "README.md"}
     found = {p for p in REAL.rglob("*") if p.is_file()}
     assert found == covered
 

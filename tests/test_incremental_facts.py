@@ -31,7 +31,7 @@ def from_scratch(data_dir: Path, tmp: Path) -> GapStore:
 
 
 def official_rows(dataset_id: str, indicator: str, seq: int, areas: list[str]) -> pd.DataFrame:
-    raw = pd.DataFrame({"indicator": indicator, "area_code": areas, "period": 2024,
+    raw = pd.DataFrame({"indicator": indicator, "area_code": areas, "period": 2024, "unit": "percent",
                         "value": [10.0 + i for i in range(len(areas))]})
     return tidy.finish(raw, dataset_id=dataset_id, source_kind="official", seq=seq)
 

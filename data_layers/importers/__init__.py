@@ -71,7 +71,8 @@ def import_file(path: str | Path, kind: str, data_dir: str | Path | None = None,
                 accept_partial: bool = False, dry_run: bool = False,
                 indicator: str | None = None, area: str | None = None, encoding: str | None = None,
                 sheet: str | int | None = None, columns: dict[str, Any] | None = None,
-                source_name: str | None = None, progress: Progress | None = None) -> Report:
+                source_name: str | None = None, progress: Progress | None = None,
+                geo_level: int | None = None, geo_scheme: str | None = None) -> Report:
     """Validate ``path`` and, if it is accepted and not ``dry_run``, store it atomically.
 
     Parameters
@@ -94,7 +95,11 @@ def import_file(path: str | Path, kind: str, data_dir: str | Path | None = None,
     accept_partial
         Store the valid rows of a file with row errors; the rejected rows go to ``rejected.csv``.
     indicator, area
-        The indicator / area of a file that does not say (Open SDG files name neither inside).
+        The indicator / area of a file that does not say (Open SDG files name neither inside); a
+        file's own area codes are looked up inside ``area``.
+    geo_level, geo_scheme
+        Official files: the admin level of the file's area codes, and their code scheme
+        (``official.areas.SCHEMES``; by default the one the format declares).
     columns
         Column roles of a citizen file (as the mapping's ``[citizen]`` table; these win).
     source_name
@@ -110,7 +115,7 @@ def import_file(path: str | Path, kind: str, data_dir: str | Path | None = None,
              metadata=metadata, level=level, code_field=code_field, name_field=name_field,
              parent_field=parent_field, replace_level=replace_level, accept_partial=accept_partial, dry_run=dry_run, indicator=indicator,
              area=area, encoding=encoding, sheet=sheet, columns=columns, source_name=source_name or path.name,
-             tick=tick)
+             tick=tick, geo_level=geo_level, geo_scheme=geo_scheme)
     except _RefusedError:
         report.status = REFUSED
     except Exception as e:  # the last line of defence: a bug must still give a report, never a traceback
@@ -128,7 +133,7 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
          fmt: str | None, mapping: Any, metadata: Any, level: int | None, code_field: str | None,
          name_field: str | None, parent_field: str | None, replace_level: bool, accept_partial: bool, dry_run: bool,
          indicator: str | None, area: str | None, encoding: str | None, sheet: Any, columns: dict[str, Any] | None,
-         source_name: str, tick: Progress) -> None:
+         source_name: str, tick: Progress, geo_level: int | None = None, geo_scheme: str | None = None) -> None:
     if kind not in KINDS:
         report.error(f"unknown kind {kind!r} (known: {', '.join(KINDS)})", code="kind")
         raise _RefusedError
@@ -187,7 +192,7 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
         from .official import parse_official
 
         result = parse_official(path, report, mapper, fmt=fmt, indicator=indicator, area=area, encoding=encoding,
-                                sheet=sheet, source_name=source_name)
+                                sheet=sheet, source_name=source_name, geo_level=geo_level, geo_scheme=geo_scheme)
         obs = None if result is None else result.observations
         apart = None if result is None else result.kept_apart
     else:
@@ -245,6 +250,12 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
         extra["kept_apart.csv"] = apart[cols].rename(columns={"_row": "row", "_area_raw": "source_area",
                                                               "_area_name": "source_area_name"}).to_csv(
             index=False, lineterminator="\n").encode("utf-8")
+    from ..catalogue import add_missing
+
+    added = add_missing(store_dir, sorted(set(tidy_obs["indicator"])))
+    if added:
+        report.info(f"indicators added to the store's catalogue (official titles; polarity unknown until set in "
+                    f"indicators.csv): {', '.join(added)}")
     log.info("writing dataset %s (%d observations)", ds_id, len(tidy_obs))
     _sweep_leftovers(store_dir)
     tick("storing", 0.8)  # the atomic write itself: staging folder, then one rename

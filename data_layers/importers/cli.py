@@ -54,7 +54,13 @@ def _options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metadata", metavar="FILE", help="dataset metadata (YAML/JSON): title, producer, licence, "
                    "method, point_kind, quality...")
     p.add_argument("--indicator", metavar="CODE", help="the SDG indicator of a file that does not say (e.g. 1.2.1)")
-    p.add_argument("--area", metavar="CODE", help="the area of a file without an area column (e.g. ARM)")
+    p.add_argument("--area", metavar="CODE", help="the country or area the file is about (e.g. ARM): rows without "
+                   "an area code belong to it, and the file's own codes are looked up inside it")
+    p.add_argument("--geo-level", type=int, metavar="N", help="official: the admin level the file's area codes "
+                   "are at, when a code could mean areas of several levels")
+    p.add_argument("--geo-scheme", metavar="S", help="official: the code scheme of the file's area column: m49 "
+                   "(UN M49 or ISO alpha-3, countries only), country (ISO alpha-3, others are aggregates), store "
+                   "(the store's own codes), name (area names). Default: declared by the format")
     p.add_argument("--encoding", metavar="NAME", help="force a text encoding (default: detected)")
     p.add_argument("--sheet", metavar="NAME", help="sheet of an XLSX workbook (default: the first)")
     p.add_argument("--level", type=int, metavar="N", help="boundaries: admin level (0 countries, 1 regions, ...)")
@@ -73,11 +79,12 @@ def _kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "level": args.level, "code_field": args.code_field, "name_field": args.name_field,
             "parent_field": args.parent_field, "replace_level": args.replace_level,
             "accept_partial": args.accept_partial, "indicator": args.indicator,
-            "area": args.area, "encoding": args.encoding, "sheet": args.sheet}
+            "area": args.area, "encoding": args.encoding, "sheet": args.sheet,
+            "geo_level": args.geo_level, "geo_scheme": args.geo_scheme}
 
 
 def _finish(report: Report, args: argparse.Namespace) -> int:
-    print(report.to_text(max_problems=50))
+    print(report.to_text(max_problems=5))
     if args.report_json:
         Path(args.report_json).write_text(report.to_json(), encoding="utf-8")
     if report.exit_code == 2:

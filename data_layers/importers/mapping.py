@@ -230,7 +230,11 @@ class Mapper:
         self.labels: dict[tuple[str, str], str] = {}
         self.pairs: dict[tuple[str, str], tuple[str, str]] = {}
         self.codes: dict[str, set[str]] = {d: {TOTAL} for d in DIMENSION_NAMES}
-        table = storage.read_catalogue(self.data_dir, "dimension_labels")
+        # the package's labels first, then the store's own table (which wins): a store made before a
+        # label was added to the package still knows it
+        shipped = pd.read_csv(storage.DEFAULT_TABLES_DIR / storage.CATALOGUE_FILES["dimension_labels"], dtype=str,
+                              keep_default_na=False)
+        table = pd.concat([shipped, storage.read_catalogue(self.data_dir, "dimension_labels")], ignore_index=True)
         for r in table.itertuples(index=False):
             self._add_label(str(r.dimension).upper(), str(r.source_label), str(r.code))
         for dim, entries in (self.user.get("labels") or {}).items():

@@ -34,10 +34,10 @@ import pandas as pd
 
 from .. import storage
 from ..schema import DIMENSION_NAMES, TOTAL, dim_column
-from ..settings import PACKAGE_DIR
 from . import values as val
+from .areas import FORMAT_SCHEMES, SCHEMES, AreaResolver, is_area_name_header
 from .mapping import Mapper, map_dimensions, norm, norm_header
-from .reading import Table, read_parquet_table, read_table
+from .reading import LABEL_SUFFIX, Table, read_parquet_table, read_table
 from .report import Report
 
 FORMATS: dict[str, str] = {
@@ -47,7 +47,6 @@ FORMATS: dict[str, str] = {
     "sdmx": "SDMX-CSV (SDG data structure)",
     "canonical": "GapLens tidy CSV or Parquet",
 }
-M49_FILE = PACKAGE_DIR / "tables" / "m49.csv"
 INDICATOR_RE = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}\.[0-9a-z]{1,2}(?:\.[0-9a-z]{1,3})*$", re.I)
 # Open SDG names files indicator_<goal>-<target>-<indicator>[-<national part>].csv
 _FILE_INDICATOR = re.compile(r"(?:^|[^0-9a-z])indicator[_\- ]?(\d{1,2})[-_.]([0-9a-z]{1,2})[-_.]([0-9a-z]{1,2})"
@@ -68,6 +67,8 @@ OPEN_SDG_META = {
     "geocode": "area", "geo code": "area", "observation status": "status", "obs status": "status",
     "unit multiplier": None, "unit mult": None, "footnote": "footnote", "comment": "footnote",
     "indicator": "indicator", "lower bound": "lower", "upper bound": "upper", "sample size": "n",
+    # Open SDG's documented non-disaggregation columns: a progress measure, not a breakdown
+    "progress": None, "reporting type": "reporting_type",
 }
 SDMX_META = {
     "dataflow": None, "structure": None, "structure id": None, "structure name": None, "action": None,
@@ -77,6 +78,9 @@ SDMX_META = {
     "nature": "nature", "base per": None, "source detail": "source", "comment obs": "footnote",
     "time detail": "period_label", "geo info url": None, "geo info type": None, "comment ts": None,
     "obs nature": "nature", "observation nature": "nature",
+    # UNICEF / .Stat flows: provenance and notes, not breakdowns
+    "data source": "source", "country notes": "footnote", "ref period": None, "obs footnote": "footnote",
+    "time period method": None, "obs conf": None, "lower bound method": None, "upper bound method": None,
 }
 CANONICAL_META = {
     "indicator": "indicator", "series": "series", "area code": "area", "period": "period",
@@ -100,6 +104,7 @@ class Parsed:
     value_columns: np.ndarray | None = None  # per row, the column the value came from (wide files)
     dims: list[str] = field(default_factory=list)
     known: dict[str, str] = field(default_factory=dict)  # role -> source column (for messages)
+    area_names: list[str] = field(default_factory=list)   # columns naming areas (Geography, Local Authority...)
 
 
 @dataclass
@@ -138,11 +143,6 @@ def indicator_from_name(name: str) -> str | None:
     tail = [p for p in re.split(r"[-.]", m.group(4) or "") if p]
     code = ".".join([m.group(1), m.group(2), m.group(3), *tail]).lower()
     return code if INDICATOR_RE.match(code) else None
-
-
-def load_m49() -> dict[str, str]:
-    df = pd.read_csv(M49_FILE, dtype=str, keep_default_na=False)
-    return {str(int(c)): iso for c, iso in zip(df["m49"], df["iso3"], strict=False)}
 
 
 def _split_columns(table: Table, meta: dict[str, str | None], report: Report,
@@ -213,6 +213,24 @@ def _wide_to_long(table: Table, roles: dict[str, str], dims: list[str], year_col
                   value_columns=np.concatenate(vcols), dims=dims, known=roles)
 
 
+_SDMX_ID = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _drop_sdmx_labels(table: Table, report: Report) -> None:
+    """SDMX-CSV written with label columns (UNICEF, .Stat): ``SEX`` then ``Sex``, ``REF_AREA`` then
+    ``Geographic area``. A column right after a code column (an upper-case SDMX id) whose own
+    header is not an id is that column's label: dropped, the code is what counts."""
+    cols = list(table.columns)
+    drop = []
+    for i, c in enumerate(cols):
+        prev = cols[i - 1] if i else ""
+        if LABEL_SUFFIX in c or (prev and _SDMX_ID.match(prev) and not _SDMX_ID.match(c.strip())):
+            drop.append(c)
+            report.drop_column(c, f"labels of the SDMX column {prev} (its codes are read)")
+    if drop:
+        table.frame = table.frame.drop(columns=drop)
+
+
 def _sdmx_codes(df: pd.DataFrame, columns: list[str]) -> None:
     """SDMX-CSV written with labels (``F: Female``): keep the code before the colon."""
     for c in columns:
@@ -261,9 +279,14 @@ def parse_file(path: Path, report: Report, *, fmt: str | None, encoding: str | N
     elif fmt == "open_sdg":
         roles, dims, _ = _split_columns(table, OPEN_SDG_META, report)
         parsed = _long_from(table, roles, dims)
+        parsed.area_names = [c for c in dims if is_area_name_header(c)]
+        parsed.dims = [c for c in dims if c not in parsed.area_names]
+        for c in parsed.area_names:
+            report.drop_column(c, "area names: used to attach each row to the area it describes, not a breakdown")
     elif fmt == "sdmx":
         _sdmx_codes(table.frame, list(table.columns))
         table.frame.columns = [c.split(": ", 1)[0] if ": " in c else c for c in table.columns]
+        _drop_sdmx_labels(table, report)
         roles, dims, _ = _split_columns(table, SDMX_META, report)
         parsed = _long_from(table, roles, dims)
     else:
@@ -313,68 +336,6 @@ def resolve_indicator(parsed: Parsed, report: Report, mapper: Mapper, *, fmt: st
     return None
 
 
-def resolve_areas(raw: np.ndarray, names: np.ndarray, rows: np.ndarray, column: str | None, report: Report,
-                  mapper: Mapper) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Area codes of the store; regional aggregates flagged apart; unknown areas refused by row.
-
-    Returns (code per row, aggregate mask, bad mask).
-    """
-    n = len(raw)
-    codes = np.full(n, "", dtype=object)
-    aggregate = np.zeros(n, dtype=bool)
-    bad = np.zeros(n, dtype=bool)
-    by_code, by_name = mapper.area_lookup()
-    user = {norm(k): str(v) for k, v in (mapper.user.get("areas") or {}).items()}
-    m49 = load_m49()
-    fcodes, uniques = pd.factorize(raw, use_na_sentinel=False)
-    for k, u in enumerate(uniques):
-        mask = fcodes == k
-        label = str(u).strip()
-        key = norm(label)
-        hit = user.get(key) or by_code.get(key)
-        how = ""
-        if hit is None and re.fullmatch(r"\d{1,3}", label):
-            iso = m49.get(str(int(label)))
-            if iso is None:
-                aggregate |= mask
-                continue
-            hit = by_code.get(norm(iso))
-            how = f"M49 {label} = {iso}"
-            if hit is None:
-                for i in np.flatnonzero(mask):
-                    report.error(f"country {iso} (M49 {label}) has no boundary in this store: import its boundaries "
-                                 "first (import boundaries)", row=int(rows[i]), column=column, value=u, code="unknown_area")
-                bad |= mask
-                continue
-        if hit is None and key in by_name:
-            found = by_name[key]
-            if len(found) == 1:
-                hit, how = found[0], "by name"
-            else:
-                for i in np.flatnonzero(mask):
-                    report.error(f"area name matches several areas ({', '.join(found)}): use a code or a mapping "
-                                 "file's [areas] table", row=int(rows[i]), column=column, value=u, code="ambiguous_area")
-                bad |= mask
-                continue
-        if hit is None:
-            name = str(names[mask][0]) if names is not None and len(names) else ""
-            extra = f" ({name})" if name and name != label else ""
-            for i in np.flatnonzero(mask):
-                report.error(f"unknown area code{extra}: not an area of this store, an ISO 3166 code or an M49 code; "
-                             "map it in a mapping file's [areas] table", row=int(rows[i]), column=column, value=u,
-                             code="unknown_area")
-            bad |= mask
-            continue
-        if how == "by name":
-            report.info(f"area {label!r} matched by name to {hit}")
-        codes[mask] = hit
-    if aggregate.any():
-        labels = sorted({f"{r} {nm}".strip() for r, nm in zip(raw[aggregate], names[aggregate], strict=False)})
-        report.info(f"{int(aggregate.sum())} rows about regional aggregates ({'; '.join(labels[:5])}"
-                    f"{'; …' if len(labels) > 5 else ''}) kept apart: stored beside the dataset, never drawn as areas")
-    return codes, aggregate, bad
-
-
 def guess_area_from_name(source_name: str, mapper: Mapper, report: Report) -> str | None:
     """A country named in the file name (``armenia_indicator_1-1-1.csv`` -> ARM), if exactly one matches."""
     a = mapper.areas()
@@ -398,7 +359,8 @@ def guess_area_from_name(source_name: str, mapper: Mapper, report: Report) -> st
 
 def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | None = None, indicator: str | None = None,
                    area: str | None = None, encoding: str | None = None, sheet: Any = None,
-                   source_name: str | None = None) -> OfficialResult | None:
+                   source_name: str | None = None, geo_level: int | None = None,
+                   geo_scheme: str | None = None) -> OfficialResult | None:
     """Read, detect, map and check an official file. Row problems are in ``report``; nothing is written."""
     source_name = source_name or Path(path).name
     parsed = parse_file(path, report, fmt=fmt, encoding=encoding, sheet=sheet)
@@ -433,30 +395,13 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
     label = long["period_label"].to_numpy(dtype=object)
     label = np.where(label == "", long["period"].to_numpy(dtype=object), label)
 
-    # areas: a column, else the explicit option, else the file name (Open SDG national files)
+    area_codes, aggregate, bad_area = _resolve_areas(parsed, report, mapper, fmt=fmt, area=area,
+                                                     source_name=source_name, geo_level=geo_level,
+                                                     geo_scheme=geo_scheme)
     area_raw = long["area"].to_numpy(dtype=object)
-    area_col = parsed.known.get("area")
+    if area:
+        area_raw = np.where(area_raw == "", area, area_raw)
     names = long["area_name"].to_numpy(dtype=object)
-    if area_col is None or not (area_raw != "").any():
-        code = area or guess_area_from_name(source_name, mapper, report)
-        if code is None:
-            report.error("which country or area is this file about? The file has no area column: give --area CODE "
-                         "(an area code of the store, e.g. PHL)", code="area")
-            area_codes, aggregate, bad_area = (np.full(n, "", dtype=object), np.zeros(n, dtype=bool),
-                                               np.ones(n, dtype=bool))
-        else:
-            probe = Report(file=report.file, kind=report.kind, cap=1)
-            hit, agg, wrong = resolve_areas(np.array([code], dtype=object), np.array([""], dtype=object),
-                                            np.array([0]), "--area", probe, mapper)
-            if wrong[0] or agg[0]:
-                report.error(f"--area {code!r} is not an area of this store", value=code, code="area")
-            area_codes = np.full(n, hit[0], dtype=object)
-            aggregate, bad_area = np.zeros(n, dtype=bool), np.full(n, bool(wrong[0] or agg[0]))
-        area_raw = np.full(n, code or "", dtype=object)
-    else:
-        if area:
-            area_raw = np.where(area_raw == "", area, area_raw)
-        area_codes, aggregate, bad_area = resolve_areas(area_raw, names, rows, area_col, report, mapper)
 
     # breakdowns
     if fmt == "sdmx":
@@ -466,9 +411,15 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
                                "", c)
     dims_cols = list(parsed.dims)
     series = long["series"].to_numpy(dtype=object)
+    if fmt == "sdmx" and ind is not None and indicator and "indicator" in parsed.known and not (series != "").any():
+        series = long["indicator"].to_numpy(dtype=object)  # a non-SDG INDICATOR code (CME_MRY0T4) is the series
     if fmt == "open_sdg":
         dims_cols, series = _series_qualifiers(long, dims_cols, series, mapper, report)
+    context = np.full(n, "", dtype=object)
+    if fmt != "canonical":
+        dims_cols = _constant_columns(long, dims_cols, series, mapper, report, context)
     dims = map_dimensions(long, dims_cols, rows, mapper, report, strict=True)
+    _base_age_by_interval(dims.frame, ind if ind is not None else np.full(n, "", dtype=object), series, report)
     if fmt in ("un_long", "un_wide", "sdmx"):
         _base_age_as_total(dims.frame, ind if ind is not None else np.full(n, "", dtype=object), series, report)
     if fmt == "canonical" and (long["other_dims"] != "").any():
@@ -498,14 +449,22 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
             report.error("not an SDG indicator code such as 1.2.1", row=int(rows[i]),
                          column=parsed.known.get("indicator", "indicator"), value=ind[i], code="indicator")
         bad |= wrong
-        known = set(catalogue["code"])
+        from ..catalogue import framework_indicators
+
+        known = set(catalogue["code"]) | set(framework_indicators()["code"])
         for code in sorted({str(c) for c in ind[~wrong]} - known):
-            report.warn(f"indicator {code} is not in the store's indicator catalogue: its figures are stored but "
-                        "the pages show them only once the indicator is added (import framework, or indicators.csv)",
-                        column=parsed.known.get("indicator"), value=code, code="indicator_not_in_catalogue")
+            national = len(code.split(".")) > 3
+            report.warn(f"indicator {code} is not in the global indicator framework"
+                        + (" (a national indicator): it is added to the catalogue under its global parent; give it "
+                           "a title in indicators.csv" if national else
+                           ": a retired or mistyped code? It is added to the catalogue as written"),
+                        column=parsed.known.get("indicator"), value=code, code="indicator_not_in_framework")
 
     unit = val.per_unique(long["unit"].to_numpy(dtype=object), val.normalise_unit)
+    unit = _catalogue_unit(unit, ind, catalogue, report)
     foot = long["footnote"].to_numpy(dtype=object).copy()
+    has_ctx = np.flatnonzero(context != "")
+    foot[has_ctx] = [("; ".join(x for x in (context[i], foot[i]) if x)) for i in has_ctx]
     extra = np.flatnonzero(vals.footnote != "")
     foot[extra] = [("; ".join(x for x in (foot[i], vals.footnote[i]) if x)) for i in extra]
     obs = pd.DataFrame({
@@ -536,7 +495,7 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
     bad |= dup_bad
     report.rows_skipped += int(copies.sum())
     apart = obs[aggregate & ~bad & ~copies].copy()
-    apart["reason"] = "regional aggregate (M49 region, not an area of the map)"
+    apart["reason"] = "regional aggregate, or a country with no boundary in this store: not an area of the map"
     rt = val.per_unique(obs["_reporting_type"].to_numpy(dtype=object), lambda u: str(u).upper()).astype(str)
     national = _national_where_global(obs, rt) & ~bad & ~aggregate & ~copies
     if national.any():
@@ -636,3 +595,135 @@ def _national_where_global(obs: pd.DataFrame, rt: np.ndarray) -> np.ndarray:
     g = obs[rt == "G"][key].astype(str).agg("|".join, axis=1)
     allk = obs[key].astype(str).agg("|".join, axis=1)
     return (rt == "N") & allk.isin(set(g)).to_numpy()
+
+
+def _resolve_areas(parsed: Parsed, report: Report, mapper: Mapper, *, fmt: str, area: str | None,
+                   source_name: str, geo_level: int | None,
+                   geo_scheme: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Area code per row in the scheme the format declares (or the user), then the finest area the
+    row's name columns describe. Returns (codes, regional-aggregate mask, refused mask)."""
+    long, rows = parsed.long, parsed.rows
+    n = len(long)
+    codes = np.full(n, "", dtype=object)
+    aggregate, bad = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    scheme = geo_scheme or FORMAT_SCHEMES.get(fmt, "store")
+    if scheme not in SCHEMES:
+        report.error(f"unknown area code scheme {scheme!r} (known: {', '.join(SCHEMES)})", value=scheme, code="area")
+        return codes, aggregate, np.ones(n, dtype=bool)
+    if scheme in ("m49", "country") and geo_level not in (None, 0):
+        report.error(f"{scheme} codes are countries: they resolve at level 0 only, not level {geo_level}",
+                     value=geo_level, code="area")
+        return codes, aggregate, np.ones(n, dtype=bool)
+    raw = long["area"].to_numpy(dtype=object)
+    area_col = parsed.known.get("area")
+    has_column = area_col is not None and bool((raw != "").any())
+    root = area or (None if has_column else guess_area_from_name(source_name, mapper, report))
+    if root is not None:
+        probe = AreaResolver(mapper, report, scheme="store")
+        hit, why = probe.lookup(str(root))
+        if hit in (None, "aggregate"):
+            report.error(f"--area {root!r} is not an area of this store: {why}", value=root, code="area")
+            return codes, aggregate, np.ones(n, dtype=bool)
+        root = hit
+    if not has_column:
+        if root is None:
+            report.error("which country or area is this file about? The file has no area column: give --area CODE "
+                         "(an area code of the store, e.g. PHL)", code="area")
+            return codes, aggregate, np.ones(n, dtype=bool)
+        codes[:] = root
+    else:
+        resolver = AreaResolver(mapper, report, scheme=scheme, level=geo_level,
+                                root=root if scheme == "store" else None)
+        blank = raw == ""
+        if root is not None:
+            codes[blank] = root
+        elif blank.any():
+            for i in np.flatnonzero(blank):
+                report.error("no area on this row and no --area for the file", row=int(rows[i]), column=area_col,
+                             code="unknown_area")
+            bad |= blank
+        res = resolver.resolve(raw[~blank], long["area_name"].to_numpy(dtype=object)[~blank], rows[~blank], area_col)
+        codes[~blank] = res.codes
+        aggregate[~blank] = res.aggregate
+        bad[~blank] |= res.bad
+        if res.aggregate.any():
+            labels = sorted({f"{r} {nm}".strip() for r, nm in zip(raw[aggregate], long["area_name"].to_numpy(dtype=object)[aggregate],
+                                                                    strict=False)})
+            report.info(f"{int(aggregate.sum())} rows about regional aggregates ({'; '.join(labels[:5])}"
+                        f"{'; …' if len(labels) > 5 else ''}) kept apart: stored beside the dataset, never drawn as areas")
+        if scheme == "store" and res.how.get("code"):
+            report.info(f"area codes read as the store's own codes ({res.how['code']} rows): never as UN M49")
+    if parsed.area_names and scheme in ("store", "name"):
+        resolver = AreaResolver(mapper, report, scheme="name", root=root)
+        resolver.refine(codes, bad, {c: long[c].to_numpy(dtype=object) for c in parsed.area_names}, rows)
+    return codes, aggregate, bad
+
+
+def _constant_columns(long: pd.DataFrame, columns: list[str], series: np.ndarray, mapper: Mapper, report: Report,
+                      context: np.ndarray) -> list[str]:
+    """Columns with one label on every row of a series (Armenia's ``Age = 15+``) are context of the
+    series, not a breakdown (DESIGN.md): the label goes to the rows' footnote, the column is read as
+    total for that series, and the report says so. Returns the columns still to map."""
+    keep: list[str] = []
+    key = pd.Series(series.astype(str))
+    groups = key.groupby(key).indices
+    for col in columns:
+        cells = val.stripped(long[col].to_numpy(dtype=object))
+        constant_in: list[np.ndarray] = []
+        for idx in groups.values():
+            labels = pd.unique(cells[idx])
+            if len(labels) == 1 and labels[0] != "" and not mapper.is_total_label(labels[0]) and len(idx) > 1:
+                constant_in.append(idx)
+        if not constant_in:
+            keep.append(col)
+            continue
+        name = col.strip("[] ")
+        for idx in constant_in:
+            label = str(cells[idx[0]])
+            context[idx] = [f"{c}; {name}: {label}" if c else f"{name}: {label}" for c in context[idx]]
+            cells[idx] = ""
+        long[col] = cells
+        report.info(f"column {col!r} has the same label on every row of {len(constant_in)} series: context of "
+                    "the series (kept in the footnote), not a breakdown, so their totals stay totals")
+        if (cells != "").any():
+            keep.append(col)
+    return keep
+
+
+def _base_age_by_interval(frame: pd.DataFrame, indicator: np.ndarray, series: np.ndarray, report: Report) -> None:
+    """The age band that contains every other band of a series (Canada's ``15 years and over``
+    beside 15-24, 25-54, 65+...) is the population the figures describe: read as the AGE total."""
+    from .. import ages
+
+    age = frame["age"].to_numpy(dtype=object).copy()
+    key = pd.Series(indicator.astype(str)) + "|" + pd.Series(series.astype(str))
+    changed = False
+    for k, idx in key.groupby(key).indices.items():
+        codes = sorted({str(c) for c in age[idx]} - {TOTAL})
+        if len(codes) < 2:
+            continue
+        base = [c for c in codes if ages.interval(c) and ages.interval(c)[1] == float("inf")
+                and ages.contains_all(c, [o for o in codes if o != c])]
+        if len(base) != 1:
+            continue
+        hit = idx[age[idx] == base[0]]
+        age[hit] = TOTAL
+        changed = True
+        report.info(f"{k.replace('|', ' ').strip()}: AGE={base[0]} is the population the figures cover (it contains "
+                    f"every other age band of the series): read as the total ({len(hit)} rows)")
+    if changed:
+        frame["age"] = age
+
+
+def _catalogue_unit(unit: np.ndarray, ind: np.ndarray, catalogue: pd.DataFrame, report: Report) -> np.ndarray:
+    """A file that states no unit at all (many Open SDG files): its figures are in the unit the
+    indicator catalogue gives, said in the report, so they compare with the same indicator's other
+    files. Any stated unit is kept as written."""
+    if (unit != "").any() or not len(unit):
+        return unit
+    units = dict(zip(catalogue["code"], catalogue["unit"], strict=False))
+    filled = np.array([units.get(str(i), "") for i in ind], dtype=object)
+    found = sorted({f"{i}: {u}" for i, u in zip(ind, filled, strict=False) if u})
+    if found:
+        report.info(f"no unit in the file: the indicator catalogue's unit is assumed ({'; '.join(found[:5])})")
+    return filled

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,6 +291,10 @@ def _slow_frame(reader: Any, width: int, report: Report) -> tuple[pd.DataFrame, 
     return frame, rownums, blank, short
 
 
+#: a label column of SDMX-CSV (``Sex`` after ``SEX``) is renamed ``Sex (label of SEX)``
+LABEL_SUFFIX = "(label of "
+
+
 def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, report: Report) -> Table | None:
     """Clean the header: trim, drop empty columns, refuse duplicate headers with different data."""
     names = [str(h).replace("\ufeff", "").strip() for h in header]
@@ -308,6 +313,10 @@ def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, repo
             report.error(f"column {i + 1} holds data but has no header: name it", row=1, column=f"#{i + 1}",
                          value=next(v for v in col if v), code="empty_header")
             continue
+        prev = names[i - 1] if i else ""
+        if prev and name != prev and name.casefold() == prev.casefold() and re.fullmatch(r"[A-Z0-9_]+", prev):
+            # SDMX-CSV with labels: each code column (SEX) is followed by its label column (Sex)
+            name = f"{name} {LABEL_SUFFIX}{prev})"  # noqa: PLW2901 - the label column's new name
         key = name.casefold()
         if key in seen:
             j = seen[key]

@@ -11,7 +11,9 @@ row 2 (for XLSX, the sheet's row number; for GeoJSON, the feature number startin
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -96,12 +98,27 @@ class Report:
     counts: Counter = field(default_factory=Counter)                # problems per severity, beyond the cap too
     cap: int = field(default_factory=lambda: int(settings.get("error_cap")))
     rejected_rows: set[int] = field(default_factory=set)
+    # problems counted per kind (severity, code, message), beyond the cap too: a report says how
+    # many rows each kind touches, and the cap applies per kind so that one kind never hides another
+    kinds: Counter = field(default_factory=Counter)
+    _seen: set[tuple[Any, ...]] = field(default_factory=set, repr=False)
 
     # --- collecting ------------------------------------------------------------------------------
 
     def add(self, message: str, *, row: int | None = None, column: str | None = None, value: Any = None,
             severity: str = ERROR, code: str = "") -> None:
-        """Record a problem; beyond the cap it is only counted (the file is still read to the end)."""
+        """Record a problem; beyond the cap it is only counted (the file is still read to the end).
+
+        One problem is recorded once per row: a wide file repeats a row's label in every year
+        column, and a reader wants one line per row, not one per cell.
+        """
+        if row is not None:
+            key = (severity, int(row), code, message)
+            if key in self._seen:
+                return
+            self._seen.add(key)
+        kind = (severity, code, message)
+        self.kinds[kind] += 1
         self.counts[severity] += 1
         if severity == ERROR and code in FILE_LEVEL_CODES:
             self.counts[FILE_ERROR] += 1
@@ -111,8 +128,7 @@ class Report:
             self.counts[FILE_ERROR] += 1
         if code == INTERNAL:
             self.counts[INTERNAL] += 1
-        kept = sum(1 for p in self.problems if p.severity == severity)
-        if kept < self.cap:
+        if self.kinds[kind] <= self.cap:
             self.problems.append(Problem(self.file, None if row is None else int(row), column, _clip(value),
                                          message, severity, code))
 
@@ -218,19 +234,36 @@ class Report:
             lines.append("  notes:")
             lines += [f"    {n}" for n in self.notes]
         for severity, title in ((ERROR, "errors"), (WARNING, "warnings")):
-            items = [p for p in self.problems if p.severity == severity]
             total = self.counts[severity]
             if not total:
                 continue
-            lines.append(f"  {title} ({total}):")
-            shown = items if max_problems is None else items[:max_problems]
-            lines += [f"    {p.text()}" for p in shown]
-            if total > len(shown):
-                lines.append(f"    … and {total - len(shown)} more")
+            groups = self.grouped(severity)
+            lines.append(f"  {title} ({total}{f', {len(groups)} kinds' if len(groups) > 1 else ''}):")
+            for (_, _, message), items in groups.items():
+                n = self.kinds[(severity, items[0].code, message)]
+                if len(groups) > 1 or n > 1:
+                    lines.append(f"    {message} [{n} {'row' if n == 1 else 'rows'}]:" if items[0].row is not None
+                                 else f"    {message} [{n}]:")
+                    shown = items if max_problems is None else items[:max_problems]
+                    lines += [f"      {p.where()}" for p in shown]
+                    if n > len(shown):
+                        lines.append(f"      … and {n - len(shown)} more")
+                else:
+                    lines.append(f"    {items[0].text()}")
         return "\n".join(lines)
 
+    def grouped(self, severity: str) -> dict[tuple[str, str, str], list[Problem]]:
+        """Kept problems of one severity by kind (code and message), kinds in order of first sight."""
+        out: dict[tuple[str, str, str], list[Problem]] = {}
+        for p in self.problems:
+            if p.severity == severity:
+                out.setdefault((severity, p.code, p.message), []).append(p)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if k not in ("problems", "counts", "rejected_rows", "cap")}
+        d = {k: v for k, v in asdict(self).items()
+             if k not in ("problems", "counts", "rejected_rows", "cap", "kinds", "_seen")}
+        d["kinds"] = [{"severity": s, "code": c, "message": m, "rows": n} for (s, c, m), n in self.kinds.items()]
         d["problems"] = [asdict(p) for p in self.problems]
         d["counts"] = {s: self.counts[s] for s in SEVERITIES}
         d["exit_code"] = self.exit_code
@@ -245,6 +278,24 @@ class Report:
 
         cols = ["severity", "file", "row", "column", "value", "message", "code"]
         return pd.DataFrame([asdict(p) for p in self.problems], columns=cols)
+
+
+#: the command line's options as report messages name them, and the Import page control (its
+#: locale key) that does the same: one message text, and each surface names its own controls
+PAGE_CONTROLS: dict[str, str] = {
+    "--indicator CODE": "ui.import.indicator", "--indicator": "ui.import.indicator",
+    "--area CODE": "ui.import.area", "--area": "ui.import.area",
+    "--geo-level N": "ui.import.geo_level", "--geo-level": "ui.import.geo_level",
+    "--accept-partial": "ui.import.accept_partial",
+    "--dataset-id": "ui.import.dataset_id",
+    "--format": "ui.import.format",
+}
+_PAGE_TOKENS = re.compile("|".join(re.escape(k) for k in sorted(PAGE_CONTROLS, key=len, reverse=True)))
+
+
+def page_words(message: str, label: Callable[[str], str]) -> str:
+    """``message`` with each command-line option replaced by the page control's label in quotes."""
+    return _PAGE_TOKENS.sub(lambda m: f"“{label(PAGE_CONTROLS[m.group(0)])}”", message)
 
 
 def _delimiter_name(d: str) -> str:

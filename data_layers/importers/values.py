@@ -51,10 +51,20 @@ STATUS_LABELS: dict[str, str] = {
     "n": "N", "not significant": "N",
     "u": "U", "low reliability": "U",
     "d": "D", "definition differs": "D",
-    "l": "L", "r": "R", "revised": "R",
+    "r": "R", "revised": "R",
+    # SDMX CL_OBS_STATUS words as Open SDG platforms and .Stat services write them
+    "q": "Q", "missing value; suppressed": "Q", "suppressed": "Q", "suppressed value": "Q",
+    "l": "L", "missing value; data exist but were not collected": "L",
+    "missing value; data cannot exist": "M", "missing value; not applicable": "M",
+    "g": "G", "experimental": "G", "experimental value": "G",
+    "k": "K", "data included in another category": "K",
+    "w": "W", "includes data from another category": "W",
+    "v": "V", "unvalidated": "V", "unvalidated value": "V",
+    "s": "S", "strike": "S", "strike and other special events": "S",
 }
-MISSING_STATUSES = frozenset({"M", "O"})
-CONFIDENTIAL_STATUSES = frozenset({"C"})
+MISSING_STATUSES = frozenset({"M", "O", "L"})
+# statuses of a measured figure that must not be shown: C confidential, Q missing value; suppressed
+CONFIDENTIAL_STATUSES = frozenset({"C", "Q"})
 
 # Units as sources write them -> the store's words.
 UNIT_LABELS: dict[str, str] = {"%": "percent", "percent": "percent", "percentage": "percent", "per cent": "percent",

@@ -1,8 +1,11 @@
 -- The coverage status of every (indicator, area, group) cell at one admin level, seen from the
 -- as-of year $as_of with a freshness window of $window years (DESIGN.md, "The core rule").
 -- Inputs (views): indicator_catalogue, areas (with area_order, the rank of its code), group_catalogue,
--- indicator_exclusions,
--- official_facts, citizen_facts. Observations dated after $as_of are invisible; a cell at level L
+-- indicator_exclusions, official_facts, citizen_facts, headline_series (the series and unit each
+-- indicator shows by default) and series_options (every series and unit the facts hold).
+-- Series: a cell's status counts an official figure of any series of the indicator; every value
+-- shown (the figure, the total, the outcome gap) comes from one series and unit: the headline
+-- one, or the one named in $series ('indicator|series|unit', NULL = headline everywhere). Observations dated after $as_of are invisible; a cell at level L
 -- is judged only from facts attached to areas of level L.
 -- Optional filters $indicators, $groups, $areas (lists, NULL = all) are applied inside every step,
 -- so one click (one indicator x group) reads only its own facts instead of judging the whole level;
@@ -26,13 +29,35 @@ ind_grp AS (
     WHERE ($indicators IS NULL OR list_contains($indicators, i.code))
         AND ($groups IS NULL OR list_contains($groups, g.group_id))
 ),
-visible AS (
-    SELECT indicator, area_code, group_id, year, value, suppressed, total_value
+series_pick AS (
+    SELECT indicator, series, unit
+    FROM headline_series
+    WHERE $series IS NULL
+        OR NOT list_contains($series_indicators, indicator)
+    UNION ALL
+    SELECT indicator, series, unit
+    FROM series_options
+    WHERE $series IS NOT NULL
+        AND list_contains($series, concat(indicator, '|', series, '|', unit))
+),
+visible_all AS (
+    SELECT indicator, series, unit, area_code, group_id, year, value, suppressed, total_value
     FROM official_facts
     WHERE level = $level AND year <= $as_of
         AND ($indicators IS NULL OR list_contains($indicators, indicator))
         AND ($groups IS NULL OR list_contains($groups, group_id) OR group_id = 'all')
         AND ($areas IS NULL OR list_contains($areas, area_code))
+),
+visible AS (
+    SELECT v.indicator, v.area_code, v.group_id, v.year, v.value, v.suppressed, v.total_value
+    FROM visible_all AS v
+    JOIN series_pick AS p
+        ON p.indicator = v.indicator AND p.series = v.series AND p.unit = v.unit
+),
+seen AS (
+    SELECT indicator, area_code, group_id, max(year) AS year
+    FROM visible_all
+    GROUP BY indicator, area_code, group_id
 ),
 off AS (
     SELECT
@@ -46,9 +71,11 @@ off AS (
     GROUP BY indicator, area_code, group_id
 ),
 tot AS (
-    SELECT indicator, area_code, year, value
-    FROM off
-    WHERE group_id = 'all'
+    SELECT s.indicator, s.area_code, s.year, o.value
+    FROM seen AS s
+    LEFT JOIN off AS o
+        ON o.indicator = s.indicator AND o.area_code = s.area_code AND o.group_id = s.group_id
+    WHERE s.group_id = 'all'
 ),
 ind_area AS (
     SELECT
@@ -102,13 +129,14 @@ judged AS (
         ig.group_order,
         CASE
             WHEN ig.excluded THEN 'not_applicable'
-            WHEN off.year >= $as_of - $window THEN 'current'
-            WHEN off.year IS NOT NULL THEN 'stale'
+            WHEN seen.year >= $as_of - $window THEN 'current'
+            WHEN seen.year IS NOT NULL THEN 'stale'
             WHEN ia.total_latest_year IS NOT NULL THEN 'aggregate_only'
             ELSE 'missing'
         END AS status,
-        off.year AS official_latest_year,
+        seen.year AS official_latest_year,
         off.value AS official_value,
+        off.year AS official_value_year,
         COALESCE(off.suppressed, FALSE) AS official_suppressed,
         ia.total_latest_year,
         ia.total_value,
@@ -126,10 +154,17 @@ judged AS (
             WHEN ig.higher_is_better THEN -gap.diff
             WHEN NOT ig.higher_is_better THEN gap.diff
         END AS outcome_gap,
-        gap.year AS outcome_gap_year
+        gap.year AS outcome_gap_year,
+        gap.diff AS group_minus_total,
+        sp.series,
+        sp.unit
     FROM ind_area AS ia
     JOIN ind_grp AS ig
         ON ig.indicator = ia.indicator
+    LEFT JOIN series_pick AS sp
+        ON sp.indicator = ia.indicator
+    LEFT JOIN seen
+        ON seen.indicator = ia.indicator AND seen.area_code = ia.area_code AND seen.group_id = ig.group_id
     LEFT JOIN off
         ON off.indicator = ia.indicator AND off.area_code = ia.area_code AND off.group_id = ig.group_id
     LEFT JOIN cgd
@@ -157,6 +192,10 @@ SELECT
     cgd_datasets,
     outcome_gap,
     outcome_gap_year,
+    group_minus_total,
+    series,
+    unit,
+    official_value_year,
     CASE
         WHEN status = 'not_applicable' THEN 'not_applicable'
         WHEN status = 'current' THEN 'covered'

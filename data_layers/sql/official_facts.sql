@@ -1,22 +1,26 @@
--- One official figure per indicator x area x group x year (the facts the dashboard queries),
+-- One official figure per indicator x series x unit x area x group x year (the facts the dashboard queries),
 -- merged from the datasets' own winners (official_parts.sql).
 -- Inputs (views): official_parts, areas.
 -- `pick` is a total order (unique per observation and group), so the store-wide winner of a key is
 -- the part row with the largest pick. `total_value` (same indicator, area and year) is
--- precomputed for the outcome gap.
+-- precomputed for the outcome gap, from the same series and unit.
 WITH best AS (
     SELECT
         indicator,
+        series,
+        unit,
         area_code,
         group_id,
         year,
         max(pick) AS pick
     FROM official_parts
-    GROUP BY indicator, area_code, group_id, year
+    GROUP BY indicator, series, unit, area_code, group_id, year
 ),
 chosen AS (
     SELECT
         p.indicator,
+        p.series,
+        p.unit,
         p.area_code,
         p.group_id,
         p.year,
@@ -32,6 +36,8 @@ chosen AS (
 )
 SELECT
     c.indicator,
+    c.series,
+    c.unit,
     c.area_code,
     a.level,
     c.group_id,
@@ -48,4 +54,4 @@ JOIN areas AS a
     ON a.code = c.area_code
 LEFT JOIN chosen AS t
     ON t.group_id = 'all' AND t.indicator = c.indicator AND t.area_code = c.area_code
-    AND t.year = c.year
+    AND t.year = c.year AND t.series = c.series AND t.unit = c.unit

@@ -1,4 +1,4 @@
--- Each dataset's own best official figure per indicator x area x group x year: the first stage of
+-- Each dataset's own best official figure per indicator x series x unit x area x group x year: the first stage of
 -- the facts, computed once per dataset (when it is imported) and kept beside the facts, so a
 -- refresh after an import reads only the new dataset's rows (see official_facts.sql for the merge).
 -- Inputs (views): part_observations (one or more datasets), group_codes.
@@ -10,10 +10,14 @@
 -- Speed (10 million rows): the winner is found in one aggregation over the few columns the choice
 -- needs; its other columns are then fetched by `obs_key` (the low 15 digits of `pick`), so the
 -- wide rows are neither materialised nor aggregated.
+-- Facts are kept per series and unit (11.3.1 has three series): a value and the total it is
+-- compared with always come from the same series and unit; coverage counts any series.
 WITH best AS (
     SELECT
         o.dataset_id,
         o.indicator,
+        o.series,
+        o.unit,
         o.area_code,
         g.group_id,
         o.period,
@@ -22,10 +26,12 @@ WITH best AS (
     JOIN group_codes AS g
         ON o.disagg_dim = g.dimension AND o.disagg_code = g.code
     WHERE o.source_kind = 'official' AND (o.value IS NOT NULL OR o.suppressed)
-    GROUP BY o.dataset_id, o.indicator, o.area_code, g.group_id, o.period
+    GROUP BY o.dataset_id, o.indicator, o.series, o.unit, o.area_code, g.group_id, o.period
 )
 SELECT
     b.indicator,
+    b.series,
+    b.unit,
     b.area_code,
     b.group_id,
     b.period AS year,
