@@ -336,3 +336,16 @@ def copy_default_catalogues(data_dir: Path, names: Iterable[str] = CATALOGUE_FIL
     for name in names:
         src = DEFAULT_TABLES_DIR / CATALOGUE_FILES[name]
         atomic_write_bytes(data_dir / CATALOGUE_FILES[name], src.read_bytes())
+
+
+@locked
+def add_indicators(data_dir: Path, rows: pd.DataFrame) -> list[str]:
+    """Add indicator rows (the columns of indicators.csv) whose codes the store's catalogue lacks; returns the
+    codes added. Used when an import names a global indicator of GapLens's further-indicators table."""
+    current = read_catalogue(data_dir, "indicators")
+    new = rows[~rows["code"].isin(set(current["code"]))]
+    if new.empty:
+        return []
+    out = pd.concat([current, new[current.columns]], ignore_index=True)
+    atomic_write_bytes(data_dir / CATALOGUE_FILES["indicators"], out.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    return list(new["code"])

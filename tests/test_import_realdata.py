@@ -17,7 +17,9 @@ from data_layers.importers.report import ACCEPTED, NO_DATA, PARTIAL, REFUSED, UN
 from data_layers.store import GapStore
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "realdata"
+# ../shared beside the checkout (CI, /work/main), or beside the folder of worktrees (/work/wt/NAME)
+REAL = next((p / "shared" / "realdata" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "realdata").is_dir()),
+            ROOT.parent / "shared" / "realdata")
 ASSETS = ROOT / "tests" / "assets" / "import"
 
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realdata is absent (maintainers' read-only files)")

@@ -190,6 +190,7 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
                                 sheet=sheet, source_name=source_name)
         obs = None if result is None else result.observations
         apart = None if result is None else result.kept_apart
+        new_indicators = None
     else:
         from .citizen import parse_citizen
 
@@ -197,6 +198,7 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
                                sheet=sheet, source_name=source_name, roles=columns)
         obs = None if result is None else result.observations
         apart = None
+        new_indicators = None if result is None else result.new_indicators
     tick("checking", 0.6)
     report.rows_rejected = len(report.rejected_rows)
     report.rows_valid = max(report.rows_read - report.rows_rejected, 0)
@@ -247,6 +249,8 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
             index=False, lineterminator="\n").encode("utf-8")
     log.info("writing dataset %s (%d observations)", ds_id, len(tidy_obs))
     _sweep_leftovers(store_dir)
+    if kind == "citizen" and new_indicators is not None and not new_indicators.empty:
+        storage.add_indicators(store_dir, new_indicators)  # before the dataset: its figures are never orphans
     tick("storing", 0.8)  # the atomic write itself: staging folder, then one rename
     storage.write_dataset(store_dir, entry, tidy_obs, extra_files=extra)
     tick("refreshing", 0.9)
