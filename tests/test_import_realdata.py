@@ -37,7 +37,8 @@ def _obs(store_dir: Path, dataset_id: str) -> pd.DataFrame:
 
 def test_every_realdata_file_is_covered_here() -> None:
     """A new file in realdata/ must get its own expectations in this module."""
-    covered = {ARMENIA_111, ARMENIA_1662, SWEDEN_WIDE, PLACEHOLDER, WPDX}
+    covered = {ARMENIA_111, ARMENIA_1662, SWEDEN_WIDE, PLACEHOLDER, WPDX,
+               REAL / "cgd" / "hxl_sbtf_guinea_health_facilities.csv"}  # tests/test_citizen_realdata.py
     found = {p for p in REAL.rglob("*") if p.is_file()}
     assert found == covered
 

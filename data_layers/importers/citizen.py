@@ -508,8 +508,8 @@ def _country_words() -> dict[str, str]:
         out[norm(r.name)] = r.iso3
     iso2 = {}
     for alias, targets in get_global("territory_aliases").items():
-        if len(alias) == 3 and alias.isalpha() and len(targets) == 1:
-            iso2[targets[0]] = alias
+        if len(alias) == 3 and alias.isalpha() and len(targets) == 1 and alias in set(m49["iso3"]):
+            iso2[targets[0]] = alias  # CLDR's alpha-3 aliases, for real countries only (not XX -> XXX "unknown")
     for two, three in iso2.items():
         out.setdefault(norm(two), three)
     for lang in COUNTRY_NAME_LANGS:
