@@ -61,11 +61,23 @@ def framework_indicators() -> pd.DataFrame:
 def full_catalogue() -> pd.DataFrame:
     """The curated entries plus every other global indicator of the framework, in code order."""
     curated = pd.read_csv(storage.DEFAULT_TABLES_DIR / "indicators.csv", dtype=str, keep_default_na=False)
+    more = pd.DataFrame(list(_curated_more().values()), columns=curated.columns)
+    curated = pd.concat([curated, more[~more["code"].isin(curated["code"])]], ignore_index=True)
     known = set(curated["code"])
     extra = [_entry(r.code, r.title) for r in framework_indicators().itertuples() if r.code not in known]
     out = pd.concat([curated, pd.DataFrame(extra, columns=curated.columns)], ignore_index=True)
     out = out.iloc[sorted(range(len(out)), key=lambda i: _code_key(out["code"].iat[i]))]
     return out[schema.names(schema.INDICATORS)].reset_index(drop=True)
+
+
+def _curated_more() -> dict[str, dict[str, Any]]:
+    """Curated entries (unit, polarity, short title) for indicators citizen data often measures
+    (``tables/indicators_more.csv``), used instead of the bare framework entry when added."""
+    path = storage.DEFAULT_TABLES_DIR / "indicators_more.csv"
+    if not path.is_file():
+        return {}
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return {r["code"]: r for r in df.reindex(columns=schema.names(schema.INDICATORS), fill_value="").to_dict("records")}
 
 
 def add_missing(data_dir: Path, codes: Iterable[str]) -> list[str]:
@@ -79,8 +91,12 @@ def add_missing(data_dir: Path, codes: Iterable[str]) -> list[str]:
     if not missing:
         return []
     titles = dict(framework_indicators().itertuples(index=False))
+    curated = _curated_more()
     rows = []
     for code in missing:
+        if code in curated:
+            rows.append(curated[code])
+            continue
         title = titles.get(code)
         if title is None:
             parent = ".".join(code.split(".")[:3])

@@ -148,7 +148,17 @@ DATASETS: tuple[Column, ...] = (
     Column("score_data_journey", pa.int32(), "Quality score 0-3 (data-journey awareness)."),
     Column("score_qa", pa.int32(), "Quality score 0-3 (quality assurance)."),
     Column("notes", pa.string(), "What the importer dropped or changed (identifier columns, ...).", False),
+    # participation (Copenhagen Framework on Citizen Data): optional, from the metadata's `participation:` table
+    Column("participation_initiated_by", pa.string(), "Participation: who initiated the data (citizens, a CSO, an "
+           "agency...)."),
+    Column("participation_stages", pa.string(), "Participation: stages of the data value chain citizens took part "
+           "in, comma-separated (design, collection, analysis, dissemination, use)."),
+    Column("participation_membership", pa.string(), "Participation: how group membership was established "
+           "(self-identified, assigned, not applicable)."),
+    Column("participation_consent_basis", pa.string(), "Participation: the consent basis."),
+    Column("participation_contact", pa.string(), "Participation: who to contact about the data."),
 )
+PARTICIPATION_STAGES: tuple[str, ...] = ("design", "collection", "analysis", "dissemination", "use")
 
 QUALITY_SCORES: tuple[str, ...] = (
     "score_relevance", "score_methods", "score_coverage",

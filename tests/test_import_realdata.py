@@ -17,7 +17,9 @@ from data_layers.importers.report import ACCEPTED, NO_DATA, PARTIAL, REFUSED, UN
 from data_layers.store import GapStore
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "realdata"
+# ../shared beside the checkout (CI, /work/main), or beside the folder of worktrees (/work/wt/NAME)
+REAL = next((p / "shared" / "realdata" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "realdata").is_dir()),
+            ROOT.parent / "shared" / "realdata")
 ASSETS = ROOT / "tests" / "assets" / "import"
 
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realdata is absent (maintainers' read-only files)")
@@ -37,7 +39,7 @@ def test_every_realdata_file_is_covered_here() -> None:
     """A new file in realdata/ must get its own expectations in this module."""
     from test_realfiles_official import CANADA, CANADA_PROVINCES, UNICEF
 
-    hxl = REAL / "cgd" / "hxl_sbtf_guinea_health_facilities.csv"  # tests/test_citizen_real_exports.py
+    hxl = REAL / "cgd" / "hxl_sbtf_guinea_health_facilities.csv"  # tests/test_citizen_realdata.py
     covered = {ARMENIA_111, ARMENIA_1662, SWEDEN_WIDE, PLACEHOLDER, WPDX, CANADA, CANADA_PROVINCES, UNICEF, hxl,
                REAL / "README.md"}
     found = {p for p in REAL.rglob("*") if p.is_file()}

@@ -34,6 +34,7 @@ never their coordinates; ``place`` points (water points, beaches) keep them.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -46,10 +47,12 @@ import pandas as pd
 
 from .. import settings, storage
 from ..schema import DIMENSION_NAMES
+from . import identifiers as ids
 from . import values as val
-from .mapping import Mapper, map_dimensions, norm
+from .areas import M49_FILE
+from .mapping import Mapper, MappingError, check_citizen, map_dimensions, norm
 from .official import INDICATOR_RE
-from .reading import Table, decode, read_bytes, read_table, sniff_kind
+from .reading import KEEP, Table, decode, read_bytes, read_table, sniff_kind
 from .report import Report
 
 log = logging.getLogger(__name__)
@@ -62,35 +65,6 @@ FORMATS: dict[str, str] = {
 }
 NEAREST_TOLERANCE_DEG = 0.1  # ~11 km: generalised coastlines (Natural Earth) cut off real shore-side points
 MAX_GEOJSON_FEATURES = 2_000_000  # beyond this a GeoJSON file is better converted to GeoParquet first
-
-# Column headers that hold personal identifiers (DESIGN.md, Privacy defaults). Matched against the
-# header (lowercase, separators as "_") and its last group segment (Kobo "grp/name", ODK "grp-name").
-# A header with "name" in it names a person unless it names a place or an organisation.
-PLACE_WORDS = re.compile(r"(country|area|province|region|district|municipalit|city|town|village|barangay|community|site|"
-                         r"place|location|facility|school|clinic|hospital|station|water_?point|beach|project|org|"
-                         r"agency|partner|file|form|indicator|series|geo|admin|adm\d|state|county|ward|zone|settlement|"
-                         r"camp|river|lake|source|installer|company|unit|team|sector|species|product|item|crop)")
-PII_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(rx), why) for rx, why in (
-    (r"^(nombre|nom|prenom|apellidos?|jina|surname|fullname|firstname|lastname)$", "a person's name"),
-    (r"phone|mobile|msisdn|whatsapp|^tel$|telephone|cell_?no|cell_?number", "a phone number"),
-    (r"e_?mail", "an e-mail address"),
-    (r"national_?id|id_?(number|no|num|card)$|passport|^nin$|^ssn$|social_?security|voter_?id|philsys|"
-     r"birth_?cert|drivers?_?licen|tax_?id|^tin$", "an ID number"),
-    (r"^_?submitted_?by$|^submitter(_?id|_?name)?$|^username$|^user_?name$|^_?user$|^enumerator$|^interviewer$",
-     "who filled in the form (a person)"),
-    (r"device_?id|^imei$|subscriber_?id|sim_?serial", "a device identifier"),
-    (r"comment|remark|^notes?$|_notes?$|free_?text|other_?specify|_other$|^other$|describe|explain|"
-     r"^observations?$|feedback|^_tags$|story|testimon", "free text that may name people"),
-    (r"photo|image|picture|signature|audio|video|_attachments?$|_media", "a photo, recording or signature"),
-    (r"address|street|house_?(no|number)|postcode|zip_?code", "an address"),
-    (r"birth_?date|date_?of_?birth|^dob$", "a date of birth"),
-))
-RECORD_ID = re.compile(r"(^|_)id$|^_?uuid$|^_?index$|instanceid|^key$|^_?version|_xform_id|^_status$|^formhub|"
-                       r"_validation_status$|^meta_|^_parent|^_submission__|^reviewstate$|^attachments(present|expected)$|"
-                       r"^edits$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
-_PHONE = re.compile(r"\+?\d{9,15}")  # after spaces, hyphens and brackets are removed; dates keep 8 digits
-PII_VALUE_SHARE = 0.2  # a text column where a fifth of the cells are e-mails or phone numbers holds contacts
 
 LAT_NAMES = ("lat", "latitude", "lat_deg", "y_lat", "gps_latitude", "_geolocation_latitude")
 LON_NAMES = ("lon", "lng", "long", "longitude", "lon_deg", "x_lon", "gps_longitude", "_geolocation_longitude")
@@ -109,30 +83,43 @@ def normalise(header: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", norm(header)).strip("_")
 
 
-def pii_reason(header: str) -> str | None:
-    """Why a column header names personal data, or None."""
-    full = normalise(header)
-    last = normalise(re.split(r"[/\-:.]", str(header))[-1])
-    for part in (full, last):
-        if re.search(r"(^|_)names?($|_)", part) and not PLACE_WORDS.search(part):
-            return "a person's name"
-    for rx, why in PII_RULES:
-        if rx.search(full) or rx.search(last):
-            return why
-    return None
+def pii_reason(header: str, tag: str | None = None) -> str | None:
+    """Why a column header (or its HXL hashtag) names personal data, or None (see :mod:`.identifiers`)."""
+    return ids.reason_from_header(header, tag)
 
 
-def pii_in_values(values: pd.Series) -> str | None:
-    cells = values[values.astype(str).str.strip() != ""].astype(str).head(2000)
-    if cells.empty:
-        return None
-    if cells.str.match(_EMAIL).mean() >= PII_VALUE_SHARE:
-        return "its cells are e-mail addresses"
-    compact = cells.str.replace(r"[\s\-()]", "", regex=True)
-    phone = compact.str.fullmatch(_PHONE) & ~cells.str.contains(".", regex=False)
-    if phone.mean() >= PII_VALUE_SHARE:
-        return "its cells are phone numbers"
-    return None
+def pii_in_values(values: pd.Series, header: str = "") -> str | None:
+    """Why a sample of a column's cells shows personal data, or None (see :mod:`.identifiers`)."""
+    return ids.reason_from_cells(values, header)
+
+
+# HXL hashtags that say which role a column plays (attributes in any order; extra attributes allowed).
+# The first matching row wins for a role; `#adm2` codes come before `#adm1` (the finest area first).
+HXL_ROLES: tuple[tuple[str, str], ...] = (
+    ("#geo+lat", "lat"), ("#lat_deg", "lat"), ("#geo+lon", "lon"), ("#geo+long", "lon"), ("#lon_deg", "lon"),
+    ("#geo+coord", "geopoint"),
+    ("#date+reported", "period"), ("#report_date", "period"), ("#date+occurred", "period"), ("#date", "period"),
+    ("#adm3+code", "area"), ("#adm2+code", "area"), ("#adm1+code", "area"), ("#adm3_id", "area"),
+    ("#adm2_id", "area"), ("#adm1_id", "area"),
+    ("#country+code", "country"), ("#country+name", "country"), ("#country", "country"),
+    ("#indicator+value", "value"), ("#indicator+num", "value"), ("#value", "value"),
+    ("#population+num", "n"), ("#reached+num", "n"),
+)
+
+
+def hxl_roles(tags: dict[str, str]) -> dict[str, str]:
+    """Column roles proposed by a file's HXL hashtag row (``{column: tag}``)."""
+    out: dict[str, str] = {}
+    for pattern, role in HXL_ROLES:
+        if role in out:
+            continue
+        hit = next((c for c, t in tags.items() if ids.hxl_matches(t, pattern)), None)
+        if hit is not None:
+            out[role] = hit
+    if "lat" not in out or "lon" not in out:
+        out.pop("lat", None)
+        out.pop("lon", None)
+    return out
 
 
 def detect_format(columns: list[str], path: Path) -> str:
@@ -417,7 +404,266 @@ def assign_points(lat: np.ndarray, lon: np.ndarray, data_dir: Path, report: Repo
     return codes, bad
 
 
-def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, Any], *, fmt: str | None = None,
+def _where_mask(df: pd.DataFrame, where: dict[str, Any], cols: list[str], report: Report) -> np.ndarray | None:
+    """Rows meeting every condition of [citizen.where] (None when a condition names no column)."""
+    keep = np.ones(len(df), dtype=bool)
+    for name, cond in where.items():
+        c = column_for(name, cols)
+        if c is None:
+            report.error(f"[citizen.where] names column {name!r}, but the file has no such column", column=str(name),
+                         code="mapping")
+            return None
+        cells = val.stripped(val.cells(df[c]))
+        folded = val.per_unique(cells, norm)
+        if isinstance(cond, bool):
+            ok = (folded != "") if cond else (folded == "")
+        elif isinstance(cond, dict):
+            bad = cond["not"] if isinstance(cond["not"], list) else [cond["not"]]
+            ok = ~np.isin(folded, [norm(_text(x)) for x in bad])
+        else:
+            wanted = cond if isinstance(cond, list) else [cond]
+            ok = np.isin(folded, [norm(_text(x)) for x in wanted])
+        keep &= np.asarray(ok, dtype=bool)
+    return keep
+
+
+def _text(x: Any) -> str:
+    """A mapping value as the text a cell would hold (2014 and 2014.0 both read "2014")."""
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
+def _value_columns(spec: dict[str, Any], cols: list[str], report: Report) -> list[str]:
+    """The columns a ``value = {sum = [...]}`` or ``{sum_regex = "..."}`` adds up (globs and regexes expanded)."""
+    import fnmatch
+
+    if "sum_regex" in spec:
+        rx = re.compile(str(spec["sum_regex"]))
+        found = [c for c in cols if rx.fullmatch(c)]
+        if not found:
+            report.error(f"value.sum_regex {spec['sum_regex']!r} matches no column", code="mapping")
+        return found
+    found: list[str] = []
+    for entry in spec["sum"]:
+        if any(ch in entry for ch in "*?["):
+            hit = [c for c in cols if fnmatch.fnmatchcase(c.casefold(), entry.casefold())]
+        else:
+            one = column_for(entry, cols)
+            hit = [one] if one else []
+        if not hit:
+            report.error(f"value.sum names {entry!r}, but no column of the file matches it", column=entry, code="mapping")
+        found += [c for c in hit if c not in found]
+    return found
+
+
+def _sum_values(df: pd.DataFrame, sum_cols: list[str], per_col: str | None, scale: float, rows: np.ndarray,
+                report: Report, *, decimal_comma: bool) -> val.Values:
+    """A figure per row: the sum of ``sum_cols`` (blank cells count 0; a row with every cell blank has no
+    figure), divided by ``per_col`` and multiplied by ``scale``. Unreadable cells refuse their row."""
+    n = len(df)
+    total = np.zeros(n)
+    seen = np.zeros(n, dtype=bool)
+    bad = np.zeros(n, dtype=bool)
+    for c in sum_cols:
+        nums, wrong = val.parse_optional_numbers(val.cells(df[c]), rows, c, report, decimal_comma=decimal_comma)
+        bad |= wrong
+        have = np.isfinite(nums)
+        total[have] += nums[have]
+        seen |= have
+    value = np.where(seen, total, np.nan)
+    if per_col:
+        per, wrong = val.parse_optional_numbers(val.cells(df[per_col]), rows, per_col, report, decimal_comma=decimal_comma)
+        bad |= wrong
+        zero = seen & ~wrong & (~np.isfinite(per) | (per == 0))
+        for i in np.flatnonzero(zero):
+            report.error(f"cannot divide by {per_col!r}: it is empty or zero", row=int(rows[i]), column=per_col,
+                         value=df[per_col].iat[i], code="value_bad")
+        bad |= zero
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = value / per
+    value = value * scale
+    skipped = ~seen & ~bad
+    value[bad | skipped] = np.nan
+    report.info(f"figure = sum of {len(sum_cols)} column(s)" + (f" / {per_col}" if per_col else "")
+                + (f" x {scale:g}" if scale != 1 else ""))
+    return val.Values(value=value, suppressed=np.zeros(n, dtype=bool), skipped=skipped, bad=bad,
+                      status=np.full(n, "A", dtype=object), footnote=np.full(n, "", dtype=object))
+
+
+# --- countries, for the cross-check of points against a declared country ---------------------------
+
+@functools.lru_cache(maxsize=1)
+def _country_words() -> dict[str, str]:
+    """``{normalised ISO2, ISO3, M49 or name: ISO3}`` from the M49 table and Babel's CLDR data (offline)."""
+    from babel import Locale
+    from babel.core import get_global
+
+    out: dict[str, str] = {}
+    m49 = pd.read_csv(M49_FILE, dtype=str, keep_default_na=False)
+    for r in m49.itertuples(index=False):
+        out[norm(r.iso3)] = r.iso3
+        out[norm(r.m49)] = r.iso3
+        out[norm(r.name)] = r.iso3
+    iso2 = {}
+    for alias, targets in get_global("territory_aliases").items():
+        if len(alias) == 3 and alias.isalpha() and len(targets) == 1 and alias in set(m49["iso3"]):
+            iso2[targets[0]] = alias  # CLDR's alpha-3 aliases, for real countries only (not XX -> XXX "unknown")
+    for two, three in iso2.items():
+        out.setdefault(norm(two), three)
+    for lang in COUNTRY_NAME_LANGS:
+        for two, name in Locale.parse(lang).territories.items():
+            if two in iso2:
+                out.setdefault(norm(name), iso2[two])
+    return out
+
+
+COUNTRY_NAME_LANGS = ("en", "fr", "es", "pt", "ar", "sw", "ru", "zh")  # names of countries recognised in these languages
+
+
+def country_code(text: str, level0: dict[str, str]) -> str | None:
+    """ISO3 of a country written as ISO3, ISO2, M49 or a name (also inverted ISO names such as
+    ``Tanzania, United Republic of``), or None."""
+    t = norm(text)
+    if not t:
+        return None
+    words = _country_words()
+    for cand in (t, " ".join(reversed([p.strip() for p in t.split(",", 1)])) if "," in t else ""):
+        if cand and (hit := level0.get(cand) or words.get(cand)):
+            return hit
+    return None
+
+
+def _ancestors(mapper: Mapper) -> dict[str, list[str]]:
+    """``{area code: [the area and every area above it]}`` from the store's parent codes."""
+    a = mapper.areas()
+    parent = dict(zip(a["code"], a["parent_code"].fillna(""), strict=False))
+    out: dict[str, list[str]] = {}
+    for code in parent:
+        chain, seen = [code], {code}
+        while (p := parent.get(chain[-1], "")) and p not in seen:
+            chain.append(p)
+            seen.add(p)
+        out[code] = chain
+    return out
+
+
+def check_declared_place(lat: np.ndarray, lon: np.ndarray, codes: np.ndarray, declared: np.ndarray, rows: np.ndarray,
+                         column: str, report: Report, mapper: Mapper, *, country: bool) -> np.ndarray:
+    """Rows whose point does not lie in the country (or area) its own row declares: refused, never placed in
+    another country. A hint says when flipping a sign or swapping the coordinates would put it there. A point
+    within NEAREST_TOLERANCE_DEG of the declared area (a generalised border) is moved into it instead:
+    ``codes`` is updated in place."""
+    areas = mapper.areas()
+    names = dict(zip(areas["code"], areas["name"], strict=False))
+    up = _ancestors(mapper)
+    level0 = {norm(c): c for c in areas.loc[areas["level"] == 0, "code"]}
+    if country:
+        level0.update({norm(n): c for c, n in zip(areas.loc[areas["level"] == 0, "code"],
+                                                  areas.loc[areas["level"] == 0, "name"], strict=False)})
+    by_code, by_name = mapper.area_lookup()
+    n = len(codes)
+    bad = np.zeros(n, dtype=bool)
+    fcodes, uniques = pd.factorize(val.stripped(declared), use_na_sentinel=False)
+    target = np.full(len(uniques), "", dtype=object)
+    unknown: list[str] = []
+    for k, u in enumerate(uniques):
+        if not str(u):
+            continue
+        if country:
+            hit = country_code(str(u), level0)
+        else:
+            hit = by_code.get(norm(u)) or (by_name.get(norm(u), [None])[0] if len(by_name.get(norm(u), [])) == 1 else None)
+        if hit is None:
+            unknown.append(str(u))
+        else:
+            target[k] = hit
+    want = target[fcodes]
+    blank = int((val.stripped(declared) == "").sum())
+    if blank:
+        report.info(f"{blank} point(s) with an empty {column!r}: placed by their coordinates, not cross-checked")
+    for u in unknown:
+        k = int(np.sum(val.stripped(declared) == u))
+        report.warn(f"{u!r} is not {'a country' if country else 'an area of this store'} GapLens knows: {k} point(s) "
+                    "placed by their coordinates, not cross-checked", column=column, value=u, code="unknown_country")
+    check = np.flatnonzero((want != "") & (codes != ""))
+    mismatch = [i for i in check if want[i] not in up.get(codes[i], [codes[i]])]
+    if not mismatch:
+        if len(check):
+            report.info(f"{len(check)} point(s) checked against {column!r}: every one lies in the "
+                        f"{'country' if country else 'area'} its row names")
+        return bad
+    import shapely
+
+    geoms = _declared_geometries(mapper, {want[i] for i in mismatch})
+    near = [i for i in mismatch if geoms.get(want[i]) is not None
+            and shapely.distance(geoms[want[i]], shapely.points(float(lon[i]), float(lat[i]))) <= NEAREST_TOLERANCE_DEG]
+    if near:
+        codes[near] = want[near]
+        report.warn(f"{len(near)} point(s) just across a border from the {'country' if country else 'area'} their row "
+                    f"names (within {NEAREST_TOLERANCE_DEG}°: generalised boundaries) placed in that "
+                    f"{'country' if country else 'area'}", row=int(rows[near[0]]), column=column, code="point_border")
+    for i in sorted(set(mismatch) - set(near)):
+        found = next((c for c in reversed(up.get(codes[i], [codes[i]]))), codes[i]) if country else codes[i]
+        hint = _sign_hint(float(lat[i]), float(lon[i]), geoms.get(want[i]))
+        report.error(f"the point lies in {names.get(found, found)} ({found}), but {column!r} says "
+                     f"{names.get(want[i], want[i])} ({want[i]}): not stored in another country{hint}",
+                     row=int(rows[i]), column=column, value=f"{lat[i]}, {lon[i]}", code="point_elsewhere")
+        bad[i] = True
+    return bad
+
+
+def _declared_geometries(mapper: Mapper, codes: set[str]) -> dict[str, Any]:
+    import geopandas as gpd
+
+    out: dict[str, Any] = {}
+    for f in storage.area_files(mapper.data_dir):
+        g = gpd.read_parquet(f, columns=["code", "geometry"])
+        g = g[g["code"].isin(codes)]
+        out.update(dict(zip(g["code"], g.geometry, strict=False)))
+    return out
+
+
+def _sign_hint(lat: float, lon: float, geom: Any) -> str:
+    """' (with longitude -13.4 it would be there: a missing minus sign?)' when a simple slip explains the point."""
+    if geom is None:
+        return ""
+    import shapely
+
+    for (y, x), what in (((lat, -lon), f"longitude {-lon:g}"), ((-lat, lon), f"latitude {-lat:g}"),
+                         ((-lat, -lon), f"latitude {-lat:g} and longitude {-lon:g}"), ((lon, lat), "latitude and longitude swapped")):
+        if abs(y) <= 90 and shapely.intersects_xy(geom, x, y):
+            slip = "a missing minus sign?" if "swapped" not in what else "swapped columns?"
+            return f" (with {what} it would be there: {slip})"
+    return " (wrong coordinates?)"
+
+
+def _count_per_area(obs: pd.DataFrame, mapper: Mapper, *, points: bool) -> pd.DataFrame:
+    """``value = {count = true}``: one figure per area, period and breakdown, the number of records.
+
+    Points count in the finest area holding them and in every area above it (DESIGN.md: a point belongs to
+    every area that contains it), so each level gets its own count; ``n`` is the number of records."""
+    if obs.empty:
+        return obs
+    keys = [c for c in obs.columns if c not in ("value", "n", "lat", "lon", "is_point", "_row", "period_label",
+                                               "footnote", "obs_status", "suppressed")]
+    if points:
+        up = _ancestors(mapper)
+        chains = obs["area_code"].map(lambda c: up.get(c, [c]))
+        obs = obs.assign(area_code=chains).explode("area_code")
+    grouped = obs.groupby(keys, dropna=False, sort=True).agg(value=("indicator", "size"), _row=("_row", "min"))
+    out = grouped.reset_index()
+    out["n"] = out["value"].astype(float)
+    out["value"] = out["value"].astype(float)
+    out["period_label"] = out["period"].astype(str)
+    out["footnote"] = "count of records"
+    out["obs_status"] = "A"
+    out["suppressed"] = False
+    out["lat"] = np.nan
+    out["lon"] = np.nan
+    out["is_point"] = False
+    return out
+
+
+def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, Any], *, fmt: str | None = None,  # noqa: PLR0911
                   indicator: str | None = None, encoding: str | None = None, sheet: Any = None,
                   source_name: str | None = None, roles: dict[str, Any] | None = None) -> CitizenResult | None:
     """Read a citizen file, drop personal data, map columns, place points. Nothing is written."""
@@ -428,7 +674,7 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
     if fmt == "geojson" or (fmt is None and path.suffix.lower() in (".geojson", ".json")):
         table = read_geojson_points(path, report)
     else:
-        table = read_table(path, report, encoding=encoding, sheet=sheet)
+        table = read_table(path, report, encoding=encoding, sheet=sheet, duplicates=KEEP)
         if table is not None:
             report.rows_read = len(table.frame)
     if table is None:
@@ -437,32 +683,64 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
     report.format = fmt or detect_format(cols, path)
     cfg: dict[str, Any] = dict(mapper.user.get("citizen") or {})
     cfg.update(roles or {})
+    try:
+        check_citizen(cfg)
+    except MappingError as e:
+        report.error(str(e).removeprefix("mapping: "), code="mapping")
+        return None
+    tags: dict[str, str] = table.extra.get("hxl", {})
+    hxl = hxl_roles(tags)
+    ambiguous: dict[str, list[str]] = table.extra.get("ambiguous", {})
     df, rows = table.frame, table.rows
-    n = len(df)
 
-    def column(role: str) -> str | None:
-        c = cfg.get(role)
+    def column(role: str, name: Any = None) -> str | None:
+        c = cfg.get(role) if name is None else name
         if c is None:
+            return None
+        if norm(c) in ambiguous:
+            report.error(f"the mapping names column {c!r} for {role}, but the file has {len(ambiguous[norm(c)])} columns "
+                         f"of that name ({', '.join(ambiguous[norm(c)])}): rename them so the mapping can tell which",
+                         column=str(c), code="duplicate_header")
             return None
         if c not in cols:
             match = [x for x in cols if norm(x) == norm(c)]
             if not match:
                 report.error(f"the mapping names column {c!r} for {role}, but the file has no such column "
-                             f"(columns: {', '.join(cols[:15])}{', …' if len(cols) > 15 else ''})", column=c, code="mapping")
+                             f"(columns: {', '.join(cols[:15])}{', …' if len(cols) > 15 else ''})", column=str(c),
+                             code="mapping")
                 return None
             c = match[0]
         return c
 
-    value_col = column("value")
-    if value_col is None and "value" not in cfg:
-        value_col = _find(cols, ("value",))
-        if value_col is None:
+    # the row filter first: rows it sets aside are neither figures nor errors
+    where = cfg.get("where") or {}
+    if where:
+        mask = _where_mask(df, where, cols, report)
+        if mask is None:
+            return None
+        report.rows_filtered = int((~mask).sum())
+        report.info(f"[citizen.where] kept {int(mask.sum())} of {len(mask)} rows "
+                    f"({', '.join(f'{k} = {v}' for k, v in where.items())})")
+        df, rows = df[mask].reset_index(drop=True), rows[mask]
+    n = len(df)
+
+    spec = cfg.get("value")
+    value_col: str | None = None
+    sum_cols: list[str] = []
+    per_col: str | None = None
+    counting = isinstance(spec, dict) and spec.get("count") is True
+    if isinstance(spec, dict) and not counting:
+        sum_cols = _value_columns(spec, cols, report)
+        per_col = column("value.per", spec["per"]) if spec.get("per") else None
+    elif not counting:
+        value_col = column("value") if spec is not None else (hxl.get("value") or _find(cols, ("value",)))
+        if value_col is None and spec is None:
             report.error("which column holds the figure? Map it: [citizen] value = \"COLUMN\" (or choose it on the "
                          "Import page)", code="mapping")
     period_col = column("period")
     fixed_year = cfg.get("year")
     if period_col is None and fixed_year is None and "period" not in cfg:
-        period_col = _find(cols, PERIOD_NAMES)
+        period_col = hxl.get("period") or _find(cols, PERIOD_NAMES)
         if period_col:
             report.info(f"the period comes from column {period_col!r}")
         else:
@@ -471,12 +749,18 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
     lat_col, lon_col, geo_col = column("lat"), column("lon"), column("geopoint")
     area_col = column("area")
     if not (lat_col and lon_col) and not geo_col and area_col is None and "area" not in cfg:
-        lat_col, lon_col, geo_col = _geo_columns(cols, report.format)
+        lat_col, lon_col, geo_col = hxl.get("lat"), hxl.get("lon"), hxl.get("geopoint")
         if not (lat_col or geo_col):
-            area_col = _find(cols, AREA_NAMES)
+            lat_col, lon_col, geo_col = _geo_columns(cols, report.format)
+        if not (lat_col or geo_col):
+            area_col = hxl.get("area") or _find(cols, AREA_NAMES)
         if not (lat_col or geo_col or area_col):
             report.error("no place: map an area code/name column ([citizen] area = \"COLUMN\") or the "
                          "latitude/longitude columns (lat = ..., lon = ...)", code="mapping")
+    country_col = column("country")
+    within_col = column("within")
+    if (country_col or within_col) and not (lat_col or geo_col):
+        report.error("country = / within = cross-check points: map lat and lon too", code="mapping")
     n_col = column("n")
     ind_col = column("indicator_column")
     code = indicator or cfg.get("indicator")
@@ -493,20 +777,19 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
             report.error(f"[citizen.dims] {d}: unknown dimension (known: {', '.join(DIMENSION_NAMES)})", code="mapping")
     dim_cols = {}
     for d, c in dims_cfg.items():
-        cc = column_for(c, cols)
-        if cc is None:
-            report.error(f"[citizen.dims] {d} = {c!r}: no such column", column=str(c), code="mapping")
-        else:
+        cc = column(f"dims.{d}", c)
+        if cc is not None:
             dim_cols[d] = cc
-    used = {c for c in (value_col, period_col, lat_col, lon_col, geo_col, area_col, n_col, ind_col) if c}
-    used |= set(dim_cols.values())
+    used = {c for c in (value_col, period_col, lat_col, lon_col, geo_col, area_col, n_col, ind_col, per_col,
+                        country_col, within_col) if c}
+    used |= set(dim_cols.values()) | set(sum_cols)
 
     # automatic breakdown columns: a header naming a dimension whose labels all map
     for c in cols:
         if c in used or c.startswith("_"):
             continue
         role = mapper.column_role(c)
-        if role in DIMENSION_NAMES and role not in dim_cols and not pii_reason(c):
+        if role in DIMENSION_NAMES and role not in dim_cols and not pii_reason(c, tags.get(c)):
             labels = [str(u) for u in pd.unique(val.cells(df[c]))]
             if all(mapper.code(role, u)[0] is not None for u in labels):
                 dim_cols[role] = c
@@ -519,8 +802,10 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
 
     # privacy: identifiers can never be a figure, a place or a breakdown; every unused column is dropped
     for c in sorted(used):
-        why = pii_reason(c) if c not in (lat_col, lon_col, geo_col) else None
-        why = why or (pii_in_values(df[c]) if c not in (value_col, lat_col, lon_col, geo_col, n_col) else None)
+        coords = c in (lat_col, lon_col, geo_col)
+        why = None if coords else pii_reason(c, tags.get(c))
+        why = why or (None if coords or c in (value_col, n_col, per_col) or c in sum_cols
+                      else pii_in_values(df[c], c))
         if why:
             report.error(f"column {c!r} holds personal data ({why}): it cannot be stored; map another column",
                          column=c, code="personal_data")
@@ -528,36 +813,56 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
     for c in cols:
         if c in used:
             continue
-        why = pii_reason(c) or pii_in_values(df[c])
+        why = pii_reason(c, tags.get(c)) or pii_in_values(df[c], c)
         if why:
             report.drop_column(c, f"personal identifier ({why}): dropped before storing")
             pii_dropped.append(c)
         elif c not in report.dropped_columns:
-            report.drop_column(c, "record identifier: not stored" if RECORD_ID.search(normalise(c)) else
+            report.drop_column(c, "record identifier: not stored" if ids.is_record_id(c) else
                                "not used by the mapping: not stored")
     if pii_dropped:
         report.info(f"personal identifiers dropped before anything is stored: {', '.join(pii_dropped)}")
+    for key, names in ambiguous.items():
+        if not any(norm(x) == key for x in used):
+            report.warn(f"the header {names[0]!r} appears {len(names)} times (also as {', '.join(names[1:])}) with "
+                        "different data; no mapped column uses it, so it is not stored", column=names[0],
+                        code="duplicate_header_unused")
     if report.has_file_errors:
         return None
 
     # figures
-    value_text = val.cells(df[value_col]) if value_col else np.full(n, "", dtype=object)
-    recode = {norm(k): v for k, v in (cfg.get("values") or {}).items()}
-    if recode:
-        value_text = val.per_unique(value_text, lambda v: "" if recode.get(norm(v), v) is None
-                                    else str(recode.get(norm(v), v)))
-    vals = val.parse_values(value_text, rows, value_col or "value", report, decimal_comma=report.delimiter == ";")
-    if vals.bad.any():
-        report.info("a label of the figure column that is not a number can be given a figure in the mapping's "
-                    "[citizen.values] table (yes = 100, no = 0, unknown = \"\")")
+    decimal_comma = bool(cfg.get("decimal_comma")) or report.delimiter == ";"
+    if counting:
+        vals = val.Values(value=np.ones(n), suppressed=np.zeros(n, dtype=bool), skipped=np.zeros(n, dtype=bool),
+                          bad=np.zeros(n, dtype=bool), status=np.full(n, "A", dtype=object),
+                          footnote=np.full(n, "", dtype=object))
+    elif sum_cols:
+        scale = float(spec.get("scale", 1))
+        vals = _sum_values(df, sum_cols, per_col, scale, rows, report, decimal_comma=decimal_comma)
+    else:
+        value_text = val.cells(df[value_col]) if value_col else np.full(n, "", dtype=object)
+        recode = {norm(k): v for k, v in (cfg.get("values") or {}).items()}
+        if recode:
+            value_text = val.per_unique(value_text, lambda v: "" if recode.get(norm(v), v) is None
+                                        else str(recode.get(norm(v), v)))
+        vals = val.parse_values(value_text, rows, value_col or "value", report, decimal_comma=decimal_comma)
+        if vals.bad.any():
+            report.info("a label of the figure column that is not a number can be given a figure in the mapping's "
+                        "[citizen.values] table (yes = 100, no = 0, unknown = \"\")")
     if period_col:
-        years, bad_period = val.parse_periods(val.cells(df[period_col]), rows, period_col, report)
+        order = cfg.get("date_order")
+        periods = val.read_periods(val.cells(df[period_col]), rows, period_col, report,
+                                   date_order=str(order).lower() if order else None, require_order=True)
+        years, labels, bad_period = periods.years, periods.labels, periods.bad
+        if report.has_file_errors:
+            return None
     else:
         y = val.year_of(str(fixed_year)) if fixed_year is not None else None
         if y is None:
             report.error(f"year = {fixed_year!r} is not a year", value=fixed_year, code="bad_period")
             return None
         years, bad_period = np.full(n, y, dtype=np.int64), np.zeros(n, dtype=bool)
+        labels = years.astype(str).astype(object)
     nn = np.full(n, np.nan)
     bad_n = np.zeros(n, dtype=bool)
     if n_col:
@@ -570,10 +875,14 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
     for i in np.flatnonzero(bad_ind):
         report.error("not an SDG indicator code such as 6.1.1", row=int(rows[i]), column=ind_col, value=ind[i],
                      code="indicator")
-    known = set(storage.read_catalogue(mapper.data_dir, "indicators")["code"])
+    from ..catalogue import framework_indicators
+
+    # indicators the store lacks are added at import (catalogue.add_missing): curated entries first,
+    # then the framework's official title; a code known to neither is said
+    known = set(storage.read_catalogue(mapper.data_dir, "indicators")["code"]) | set(framework_indicators()["code"])
     for c in sorted({str(x) for x in ind[~bad_ind]} - known - {""}):
-        report.warn(f"indicator {c} is not in the store's indicator catalogue: stored, but shown only once it is added",
-                    value=c, code="indicator_not_in_catalogue")
+        report.warn(f"indicator {c} is not in the global indicator framework: added to the catalogue as written; "
+                    "give it a title in indicators.csv", value=c, code="indicator_not_in_framework")
 
     dims = map_dimensions(df.rename(columns={c: d for d, c in dim_cols.items()}), list(dim_cols), rows, mapper,
                           report, strict=True) if dim_cols else None
@@ -587,13 +896,13 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
     if lat_col or geo_col:
         if geo_col:
             lat_t, lon_t = _split_geolocation(df[geo_col])
-            where = geo_col
+            where_col = geo_col
         else:
             lat_t = val.cells(df[lat_col])
             lon_t = val.cells(df[lon_col])
-            where = f"{lat_col}/{lon_col}"
-        lat, bad_lat = val.parse_optional_numbers(lat_t, rows, lat_col or geo_col, report)
-        lon, bad_lon = val.parse_optional_numbers(lon_t, rows, lon_col or geo_col, report)
+            where_col = f"{lat_col}/{lon_col}"
+        lat, bad_lat = val.parse_coordinates(lat_t, rows, lat_col or geo_col, report)
+        lon, bad_lon = val.parse_coordinates(lon_t, rows, lon_col or geo_col, report)
         crs = table.frame.attrs.get("crs")
         if crs:
             lat, lon = _to_wgs84(lat, lon, crs, report)
@@ -604,13 +913,21 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
                           (out_of_range, "coordinates out of range (latitude -90..90, longitude -180..180)"),
                           (null_island, "coordinates 0, 0 (a GPS that did not fix)")):
             for i in np.flatnonzero(mask):
-                report.error(msg, row=int(rows[i]), column=where, value=f"{lat_t[i]}, {lon_t[i]}", code="coordinates")
+                report.error(msg, row=int(rows[i]), column=where_col, value=f"{lat_t[i]}, {lon_t[i]}", code="coordinates")
         bad_place = bad_lat | bad_lon | missing | out_of_range | null_island
         ok = ~bad_place & ~vals.skipped & ~vals.bad
         codes, outside = assign_points(lat[ok], lon[ok], mapper.data_dir, report, rows[ok])
         area_codes[ok] = codes
         bad_place[np.flatnonzero(ok)[outside]] = True
-        report.points_assigned = int((~outside).sum())
+        for col, is_country in ((country_col, True), (within_col, False)):
+            if col:
+                placed = np.flatnonzero(ok)[~outside]
+                fixed = area_codes[placed].copy()
+                wrong = check_declared_place(lat[placed], lon[placed], fixed, val.cells(df[col])[placed],
+                                             rows[placed], col, report, mapper, country=is_country)
+                area_codes[placed] = fixed
+                bad_place[placed[wrong]] = True
+        report.points_assigned = int((ok & ~bad_place).sum())
         is_point[:] = True
         if point_kind is None:
             point_kind = "people"
@@ -666,7 +983,7 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
     unit = val.normalise_unit(str(cfg.get("unit", ""))) if cfg.get("unit") is not None else ""
     obs = pd.DataFrame({
         "indicator": ind, "series": "", "area_code": area_codes, "period": years.astype(np.int32),
-        "period_label": years.astype(str), "value": vals.value, "n": nn, "unit": unit,
+        "period_label": labels, "value": vals.value, "n": nn, "unit": unit,
         "obs_status": vals.status, "suppressed": supp, "footnote": vals.footnote,
         "lat": lat, "lon": lon, "is_point": is_point,
     })
@@ -674,8 +991,17 @@ def parse_citizen(path: Path, report: Report, mapper: Mapper, meta: dict[str, An
         for c in dims.frame.columns:
             obs[c] = dims.frame[c].to_numpy(dtype=object)
     obs["_row"] = rows
+    obs = obs[keep].reset_index(drop=True)
+    if counting:
+        records = len(obs)
+        obs = _count_per_area(obs, mapper, points=bool(is_point.any()))
+        report.info(f"figure = number of records per area and year: {records} record(s) counted into "
+                    f"{len(obs)} area figure(s)" + (" (each point in every area that contains it)" if is_point.any()
+                                                   else ""))
+        if point_kind == "place":
+            obs["lat"], obs["lon"] = np.nan, np.nan
     meta["point_kind"] = point_kind or "none"
-    return CitizenResult(observations=obs[keep].reset_index(drop=True), point_kind=meta["point_kind"])
+    return CitizenResult(observations=obs, point_kind=meta["point_kind"])
 
 
 def column_for(name: Any, columns: list[str]) -> str | None:

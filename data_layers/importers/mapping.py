@@ -149,6 +149,89 @@ def load_mapping_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+# The keys of a mapping's [citizen] table, with what each does (docs/importing.md documents every one,
+# and a test checks it). A key not listed is refused with the nearest known keys as suggestions.
+CITIZEN_KEYS: dict[str, str] = {
+    "indicator": "the SDG indicator every figure measures (\"6.1.1\")",
+    "indicator_column": "or: the column holding each row's indicator code",
+    "value": "the column holding the figure; or a table: {sum = [columns or globs], per = COLUMN, scale = 100} "
+             "(a sum of columns, optionally divided by a column and scaled) or {count = true} (the number of "
+             "records per area and year)",
+    "values": "[citizen.values]: labels of the figure column -> figures (yes = 100, unknown = \"\")",
+    "decimal_comma": "true: read 1,234 as 1.234 in the figure columns (a lone 12,5 is always 12.5)",
+    "period": "a year or date column (see the date forms)",
+    "year": "or: one year for every row (year = 2024)",
+    "date_order": "\"dmy\" or \"mdy\": how to read 01/09/2015 when no date in the column decides",
+    "lat": "the latitude column (points)",
+    "lon": "the longitude column (points)",
+    "geopoint": "or: one column holding \"lat lon\" (Kobo/ODK geopoint)",
+    "area": "or: an area code or name column (area aggregates)",
+    "n": "the respondents behind each aggregate (small cells are suppressed)",
+    "unit": "the unit of the figures (percent, items per 100 m)",
+    "dims": "[citizen.dims]: dimension -> column (SEX = \"gender\")",
+    "where": "[citizen.where]: column -> condition; only rows meeting every condition are imported",
+    "country": "a column naming each row's country (ISO3, ISO2 or name): each point is checked against it",
+    "within": "a column naming an area of the store (code or name) each point must lie in",
+}
+VALUE_KEYS = ("sum", "sum_regex", "per", "scale", "count")
+DATE_ORDER_VALUES = ("dmy", "mdy")
+
+
+def _suggest(key: str, known: Any) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(str(key), list(known), n=3, cutoff=0.5)
+    return f" (did you mean {' or '.join(near)}?)" if near else f" (known: {', '.join(known)})"
+
+
+def check_citizen(cfg: Any, name: str = "mapping") -> None:
+    """Refuse a [citizen] table with an unknown key or a value of the wrong shape, with suggestions."""
+    if not isinstance(cfg, dict):
+        raise MappingError(f"{name}: [citizen] must be a table of column roles")
+    for key, v in cfg.items():
+        if key not in CITIZEN_KEYS:
+            raise MappingError(f"{name}: [citizen] unknown key {key!r}{_suggest(key, CITIZEN_KEYS)}")
+        if key in ("values", "dims", "where") and not isinstance(v, dict):
+            raise MappingError(f"{name}: [citizen] {key} must be a table, e.g. [citizen.{key}]")
+    spec = cfg.get("value")
+    if isinstance(spec, dict):
+        for k in spec:
+            if k not in VALUE_KEYS:
+                raise MappingError(f"{name}: [citizen] value: unknown key {k!r}{_suggest(k, VALUE_KEYS)}")
+        if sum(k in spec for k in ("sum", "sum_regex", "count")) != 1:
+            raise MappingError(f"{name}: [citizen] value must say one of sum = [...], sum_regex = \"...\" or "
+                               "count = true")
+        if "count" in spec and (spec["count"] is not True or set(spec) - {"count"}):
+            raise MappingError(f"{name}: [citizen] value = {{count = true}} takes no other key")
+        if "sum" in spec and not (isinstance(spec["sum"], list) and spec["sum"]
+                                  and all(isinstance(c, str) for c in spec["sum"])):
+            raise MappingError(f"{name}: [citizen] value.sum must be a list of column names or globs")
+        if "sum_regex" in spec:
+            try:
+                re.compile(str(spec["sum_regex"]))
+            except re.error as e:
+                raise MappingError(f"{name}: [citizen] value.sum_regex is not a regular expression: {e}") from e
+        if "scale" in spec and (isinstance(spec["scale"], bool) or not isinstance(spec["scale"], int | float)):
+            raise MappingError(f"{name}: [citizen] value.scale must be a number (e.g. 100)")
+        if "per" in spec and not isinstance(spec["per"], str):
+            raise MappingError(f"{name}: [citizen] value.per must be a column name")
+    elif spec is not None and not isinstance(spec, str):
+        raise MappingError(f"{name}: [citizen] value must be a column name or a table such as {{sum = [...]}}")
+    order = cfg.get("date_order")
+    if order is not None and str(order).lower() not in DATE_ORDER_VALUES:
+        raise MappingError(f"{name}: [citizen] date_order = {order!r}: expected \"dmy\" (01/09/2015 is 1 September) "
+                           "or \"mdy\" (9 January)")
+    if "decimal_comma" in cfg and not isinstance(cfg["decimal_comma"], bool):
+        raise MappingError(f"{name}: [citizen] decimal_comma must be true or false")
+    for col, cond in (cfg.get("where") or {}).items():
+        ok = isinstance(cond, str | bool | int | float) or (
+            isinstance(cond, list) and all(isinstance(x, str | int | float) for x in cond)) or (
+            isinstance(cond, dict) and set(cond) == {"not"} and isinstance(cond["not"], str | int | float | list))
+        if not ok:
+            raise MappingError(f"{name}: [citizen.where] {col!r}: expected true (set), false (empty), a value, a list "
+                               "of values, or {not = [values]}")
+
+
 def check_mapping(data: Any, name: str = "mapping") -> None:
     """Refuse a mapping whose shape is wrong, saying which key."""
     if not isinstance(data, dict):
@@ -160,6 +243,8 @@ def check_mapping(data: Any, name: str = "mapping") -> None:
     for section in ("columns", "areas"):
         if section in data and not isinstance(data[section], dict):
             raise MappingError(f"{name}: [{section}] must map names to names")
+    if "citizen" in data:
+        check_citizen(data["citizen"], name)
     for col, role in (data.get("columns") or {}).items():
         if not isinstance(role, str) or (role.upper() not in DIMENSION_NAMES and role.lower() not in (OTHER, IGNORE)):
             raise MappingError(f"{name}: [columns] {col!r} = {role!r}: expected a dimension "

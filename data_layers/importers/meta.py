@@ -23,6 +23,12 @@ A metadata file holds the keys of the dataset catalogue (``schema.DATASETS``)::
       ethics: true
       transparency: true
       need: true
+    participation:               # optional (Copenhagen Framework on Citizen Data)
+      initiated_by: Tubig Watch, a federation of water users' associations
+      stages: [design, collection, use]   # of design, collection, analysis, dissemination, use
+      membership: Not applicable (places)  # how group membership was established
+      consent_basis: Not applicable (no personal data)
+      contact: data@tubigwatch.example
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from .report import Report
 POINT_KINDS = ("none", "place", "people")
 TEXT_KEYS = ("title", "producer", "licence", "method", "sampling", "consent", "url", "dataset_id")
 DATE_KEYS = ("collection_start", "collection_end")
+PARTICIPATION_TEXT = ("participation_initiated_by", "participation_membership", "participation_consent_basis",
+                      "participation_contact")
 MAX_META_BYTES = 1 << 20  # a metadata file is a few lines
 ALIASES = {"license": "licence", "methodology": "method", "start": "collection_start", "end": "collection_end",
            "points": "point_kind", "k": "k_min"}
@@ -87,14 +95,14 @@ def clean_metadata(raw: dict[str, Any], report: Report) -> dict[str, Any]:
     """Checked catalogue fields (wrong ones reported as file problems, unknown keys as warnings)."""
     out: dict[str, Any] = {}
     data = {ALIASES.get(str(k).lower(), str(k).lower()): v for k, v in raw.items()}
-    for k in ("quality", "gateway"):
+    for k in ("quality", "gateway", "participation"):
         nested = data.pop(k, None)
         if nested is None:
             continue
         if not isinstance(nested, dict):
             report.error(f"metadata {k!r} must be a table of names and values", column=k, code="metadata")
             continue
-        prefix = "score_" if k == "quality" else "gateway_"
+        prefix = {"quality": "score_", "gateway": "gateway_", "participation": "participation_"}[k]
         for name, v in nested.items():
             data[prefix + str(name).lower()] = v
     for k, v in data.items():
@@ -118,6 +126,17 @@ def clean_metadata(raw: dict[str, Any], report: Report) -> dict[str, Any]:
                 report.error("k_min must be a whole number of respondents, 1 or more", column=k, value=v, code="metadata")
                 continue
             out[k] = v
+        elif k == "participation_stages":
+            stages = [str(x).strip().lower() for x in (v if isinstance(v, list) else str(v or "").split(","))]
+            stages = [x for x in stages if x]
+            wrong = [x for x in stages if x not in schema.PARTICIPATION_STAGES]
+            if wrong:
+                report.error(f"participation stages are among {', '.join(schema.PARTICIPATION_STAGES)}", column=k,
+                             value=", ".join(wrong), code="metadata")
+                continue
+            out[k] = ",".join(x for x in schema.PARTICIPATION_STAGES if x in stages)
+        elif k in PARTICIPATION_TEXT:
+            out[k] = "" if v is None else " ".join(str(v).split())
         elif k in schema.QUALITY_SCORES:
             if v is None:
                 continue

@@ -33,6 +33,7 @@ class Preview:
     personal: dict[str, str] = field(default_factory=dict)      # column -> why it is personal data
     suggested: dict[str, str] = field(default_factory=dict)     # citizen role -> column
     numeric: dict[str, bool] = field(default_factory=dict)      # column -> every non-empty cell is a number
+    hxl: dict[str, str] = field(default_factory=dict)           # column -> its HXL hashtag (a hashtag row was found)
     report: Report | None = None
 
     @property
@@ -60,7 +61,8 @@ def preview(path: str | Path, kind: str, *, encoding: str | None = None, sheet: 
         if kind == "citizen" and path.suffix.lower() in (".geojson", ".json"):
             table = citizen.read_geojson_points(path, report)
         else:
-            table = read_table(path, report, encoding=encoding, sheet=sheet)
+            table = read_table(path, report, encoding=encoding, sheet=sheet,
+                               duplicates="keep" if kind == "citizen" else "refuse")
         if table is None:
             return out
         df = table.frame
@@ -76,7 +78,8 @@ def preview(path: str | Path, kind: str, *, encoding: str | None = None, sheet: 
         for c in out.columns:
             cells = pd.Series(df[c].to_numpy(dtype=object)).astype(object)
             distinct = [str(u) for u in pd.unique(cells[cells.map(lambda x: str(x).strip() != "")])]
-            why = (citizen.pii_reason(c) or citizen.pii_in_values(cells)) if kind == "citizen" else None
+            tag = table.extra.get("hxl", {}).get(c)
+            why = (citizen.pii_reason(c, tag) or citizen.pii_in_values(cells, c)) if kind == "citizen" else None
             if why:
                 out.personal[c] = why
                 out.examples[c] = []
@@ -91,7 +94,13 @@ def preview(path: str | Path, kind: str, *, encoding: str | None = None, sheet: 
                      "period": citizen._find(out.columns, citizen.PERIOD_NAMES),
                      "area": None if (lat or geo) else citizen._find(out.columns, citizen.AREA_NAMES),
                      "value": citizen._find(out.columns, ("value",)), "n": citizen._find(out.columns, ("n", "respondents"))}
-            out.suggested = {k: v for k, v in found.items() if v}
+            # an HXL hashtag row says the roles outright (#geo+lat, #adm1+code, #date): it wins over names
+            hxl = citizen.hxl_roles(table.extra.get("hxl", {}))
+            found.update({k: v for k, v in hxl.items() if k in found or k == "country"})
+            if found.get("lat") or found.get("geopoint"):
+                found["area"] = None
+            out.suggested = {k: v for k, v in found.items() if v and v not in out.personal}
+            out.hxl = dict(table.extra.get("hxl", {}))
     except Exception as e:  # the preview is a convenience: a failure is a reported problem, not a crash
         report.error(f"cannot preview the file ({type(e).__name__}: {e})", code="internal")
     return out

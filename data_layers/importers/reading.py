@@ -30,6 +30,8 @@ MAX_CONTROL_SHARE = 0.001   # text files hold almost no control characters; rand
 MAX_XLSX_UNPACKED = 512 << 20  # a workbook that unpacks to more than 512 MB is a zip bomb, not survey data
 SNIFF_LINES = 50            # lines read to choose the delimiter
 DELIMITERS = (",", ";", "\t", "|")
+REFUSE, KEEP = "refuse", "keep"  # what finish_header does with repeated headers holding different data
+HXL_TAG = re.compile(r"^#[a-z][a-z0-9_]*(?:\s*\+\s*[a-z][a-z0-9_]*)*$", re.I)  # an HXL hashtag with attributes
 ENCODING_NAMES = {"utf_8": "UTF-8", "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1252": "Windows-1252",
                   "latin_1": "Latin-1 (ISO-8859-1)", "latin-1": "Latin-1 (ISO-8859-1)", "ascii": "ASCII"}
 # Legacy single-byte encodings charset-normalizer may choose between. Unrestricted, it calls a
@@ -184,7 +186,8 @@ def binary_problem(kind: str) -> str:
     }.get(kind, f"not a text table ({kind})")
 
 
-def read_csv_text(text: str, report: Report, *, delimiter: str | None = None) -> Table | None:
+def read_csv_text(text: str, report: Report, *, delimiter: str | None = None,
+                  duplicates: str = REFUSE) -> Table | None:
     """Parse CSV text into a :class:`Table`, reporting header and row-shape problems."""
     report.line_endings = line_endings(text)
     body = text.lstrip("\r\n")
@@ -220,7 +223,7 @@ def read_csv_text(text: str, report: Report, *, delimiter: str | None = None) ->
         report.info(f"{blank} blank line(s) ignored")
     if short:
         report.info(f"{short} row(s) had fewer fields than the header; the missing cells were read as blank")
-    return finish_header(header, frame, np.asarray(rownums, dtype=np.int64) + skipped, report)
+    return finish_header(header, frame, np.asarray(rownums, dtype=np.int64) + skipped, report, duplicates=duplicates)
 
 
 def _fast_frame(text: str, delim: str, width: int) -> tuple[pd.DataFrame, np.ndarray] | None:
@@ -295,14 +298,39 @@ def _slow_frame(reader: Any, width: int, report: Report) -> tuple[pd.DataFrame, 
 LABEL_SUFFIX = "(label of "
 
 
-def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, report: Report) -> Table | None:
-    """Clean the header: trim, drop empty columns, refuse duplicate headers with different data."""
+def hxl_tags(cells: list[str]) -> list[str] | None:
+    """The cells of an HXL hashtag row (``#adm1+code``, ``#geo+lat``, empty), or None if it is not one.
+
+    HXL (the Humanitarian Exchange Language) puts a row of hashtags under the header; every non-empty
+    cell of it is a hashtag with optional ``+attributes``, and at least two are present (one ``#...``
+    cell alone may be data).
+    """
+    texts = [str(c).strip() for c in cells]
+    tagged = [t for t in texts if t]
+    if len(tagged) < min(2, len(texts)) or not all(HXL_TAG.match(t) for t in tagged):
+        return None
+    return [t.casefold().replace(" ", "") for t in texts]
+
+
+def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, report: Report, *,
+                  duplicates: str = REFUSE) -> Table | None:
+    """Clean the header: trim, drop empty columns, set aside an HXL hashtag row, and refuse duplicate
+    headers with different data (or, with ``duplicates="keep"``, keep them under ``NAME (column N)``
+    and list them in ``extra["ambiguous"]``)."""
     names = [str(h).replace("\ufeff", "").strip() for h in header]
     frame = frame.copy()
     frame.columns = range(len(names))
+    tags: list[str] | None = None
+    if len(frame):
+        tags = hxl_tags([str(v) for v in frame.iloc[0].tolist()])
+        if tags is not None:
+            report.info(f"row {int(rows[0])} is an HXL hashtag row ({', '.join(t for t in tags if t)[:120]}): "
+                        "not data; its tags propose the column roles")
+            frame, rows = frame.iloc[1:].reset_index(drop=True), np.asarray(rows)[1:]
     keep: list[int] = []
     final: list[str] = []
     seen: dict[str, int] = {}
+    ambiguous: dict[str, list[str]] = {}
     for i, name in enumerate(names):
         if not name:
             col = pd.Series(frame[i].to_numpy(dtype=object), dtype=object).map(lambda v: str(v).strip())
@@ -323,6 +351,12 @@ def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, repo
             if len(frame) == 0 or frame[i].equals(frame[j]):
                 report.info(f"column {name!r} appears twice with the same data: the copy was ignored")
                 continue
+            if duplicates == KEEP:
+                kept = f"{name} (column {i + 1})"
+                ambiguous.setdefault(key, [names[j]]).append(kept)
+                keep.append(i)
+                final.append(kept)
+                continue
             report.error(f"the header {name!r} appears twice (columns {j + 1} and {i + 1}) with different data: "
                          "rename one", row=1, column=name, code="duplicate_header")
             continue
@@ -332,10 +366,16 @@ def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, repo
     out = frame[keep].copy()
     out.columns = final
     out = out.fillna("").astype(object)
-    return Table(frame=out.reset_index(drop=True), rows=rows)
+    extra: dict[str, Any] = {}
+    if tags is not None:
+        extra["hxl"] = {final[k]: tags[i] for k, i in enumerate(keep) if i < len(tags) and tags[i]}
+    if ambiguous:
+        extra["ambiguous"] = ambiguous
+    return Table(frame=out.reset_index(drop=True), rows=np.asarray(rows), extra=extra)
 
 
-def read_xlsx(path: Path, report: Report, *, sheet: str | int | None = None) -> Table | None:  # noqa: PLR0911
+def read_xlsx(path: Path, report: Report, *, sheet: str | int | None = None,  # noqa: PLR0911
+              duplicates: str = REFUSE) -> Table | None:
     """The first (or named) sheet of a workbook as text cells; the sheet's row numbers are kept."""
     try:
         with zipfile.ZipFile(path) as z:
@@ -371,7 +411,7 @@ def read_xlsx(path: Path, report: Report, *, sheet: str | int | None = None) -> 
     body = body.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else _cell_text(v))
     body = body[(body != "").any(axis=1)]
     rows = body.index.to_numpy(dtype=np.int64) + 1
-    return finish_header(header, body.reset_index(drop=True), rows, report)
+    return finish_header(header, body.reset_index(drop=True), rows, report, duplicates=duplicates)
 
 
 def _cell_text(v: object) -> str:
@@ -399,8 +439,13 @@ def read_parquet_table(path: Path, report: Report) -> pd.DataFrame | None:
 
 
 def read_table(path: Path, report: Report, *, encoding: str | None = None, sheet: str | int | None = None,  # noqa: PLR0911
-               raw: bytes | None = None) -> Table | None:
-    """Read a CSV/TSV or XLSX file into a :class:`Table`, or report why not (never raises on bad input)."""
+               raw: bytes | None = None, duplicates: str = REFUSE) -> Table | None:
+    """Read a CSV/TSV or XLSX file into a :class:`Table`, or report why not (never raises on bad input).
+
+    ``duplicates="keep"`` keeps repeated (or case-colliding) headers with different data under
+    ``NAME (column N)`` and lists them in ``Table.extra["ambiguous"]``, for a caller that knows which
+    columns it needs (a citizen mapping); the default refuses them.
+    """
     path = Path(path)
     raw = raw if raw is not None else read_bytes(path, report)
     if raw is None:
@@ -412,7 +457,7 @@ def read_table(path: Path, report: Report, *, encoding: str | None = None, sheet
             report.error("the name ends in .xlsx but the file is not an Excel workbook (not a ZIP archive)",
                          code="not_xlsx")
             return None
-        return read_xlsx(path, report, sheet=sheet)
+        return read_xlsx(path, report, sheet=sheet, duplicates=duplicates)
     if kind != "text":
         report.error(binary_problem(kind), code=kind)
         return None
@@ -426,4 +471,4 @@ def read_table(path: Path, report: Report, *, encoding: str | None = None, sheet
     if not text.strip():
         report.error("the file is empty", code="empty")
         return None
-    return read_csv_text(text, report)
+    return read_csv_text(text, report, duplicates=duplicates)

@@ -90,6 +90,7 @@ class Report:
     rows_stored: int = 0
     rows_skipped: int = 0          # rows without a figure ("..", empty): not observations, reported
     rows_kept_apart: int = 0       # regional aggregates (M49 regions): stored beside, never on maps
+    rows_filtered: int = 0         # rows a citizen mapping's [citizen.where] set aside (not errors)
     points_assigned: int = 0
     dropped_columns: dict[str, str] = field(default_factory=dict)   # column -> why it was not stored
     changes: dict[str, int] = field(default_factory=dict)           # added / removed / changed / same
@@ -221,6 +222,8 @@ class Report:
             counts.append(f"without a figure {self.rows_skipped}")
         if self.rows_kept_apart:
             counts.append(f"regional aggregates kept apart {self.rows_kept_apart}")
+        if self.rows_filtered:
+            counts.append(f"set aside by the mapping's filter {self.rows_filtered}")
         if self.points_assigned:
             counts.append(f"points assigned to areas {self.points_assigned}")
         lines.append("  " + ", ".join(counts))

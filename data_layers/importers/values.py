@@ -4,7 +4,9 @@ Decided once per distinct cell text (files repeat the same few thousand texts), 
 stay fast. The rules:
 
 - a number (``12``, ``-3.5``, ``1.2e-3``, ``1,234`` with a thousands comma, ``1,5`` when the file
-  is semicolon-separated, ``45%``) is a value; zero is a value;
+  is semicolon-separated or the mapping says ``decimal_comma = true``, ``12,5`` and ``9,609019``
+  anywhere (a comma not followed by exactly three digits is never a thousands separator), ``45%``)
+  is a value; zero is a value;
 - ``..``, ``n/a``, ``NaN``, ``-``, empty: no figure (the row is skipped and counted, unless its
   status says the figure exists but is confidential);
 - ``<5``, ``< 0.5``, ``>95``: censored, stored as suppressed (measured, not shown), never as 5;
@@ -18,9 +20,11 @@ An observation status that contradicts the value is reported: a figure whose sta
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +38,8 @@ _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _SPACED = re.compile(r"^[+-]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+(?:\.\d{3})*,\d+$")
+# a single comma followed by other than three digits cannot be a thousands separator: a decimal comma
+_LONE_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(?:\d{1,2}|\d{4,})$")
 _CENSORED = re.compile(r"^(<=|>=|<|>|≤|≥)\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$")
 _FORMULA_START = ("=", "+", "@", "-", "\t", "\r")
 
@@ -119,6 +125,8 @@ def classify(text: str, *, decimal_comma: bool = False) -> Cell:  # noqa: PLR091
         return Cell("number", float(t[:-1].strip()), note="percent sign removed")
     if decimal_comma and _DECIMAL_COMMA.match(t):
         return Cell("number", float(t.replace(".", "").replace(",", ".")), note="decimal comma read as a point")
+    if _LONE_DECIMAL_COMMA.match(t):
+        return Cell("number", float(t.replace(",", ".")), note="decimal comma read as a point")
     if _THOUSANDS.match(t) and not decimal_comma:
         return Cell("number", float(t.replace(",", "")), note="thousands separators removed")
     if _SPACED.match(t):
@@ -257,10 +265,85 @@ _PERIOD_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"^\d{{1,2}}[-/.]\d{{1,2}}[-/.]{_YEAR}(?:[ T].*)?$"), "dmy"),       # 01/05/2008 12:00:00 AM +0000
 )
 
+# --- dates -------------------------------------------------------------------------------------
+# The date forms citizen exports use, one row each (docs/importing.md lists the same table, and a test
+# checks that every form is documented). A date's reference year is the year of the date as written,
+# in its own time zone: an offset (`-05:00`, `+0000`, `Z`) is read and ignored, never converted.
+_TIME = (r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?"
+         r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?)?")
+EXCEL_EPOCH = dt.date(1899, 12, 30)      # day 0 of Excel's 1900 date system (its 1900 leap-year bug included)
+EXCEL_SERIAL_RANGE = (21916, 73050)      # 1960-01-01 .. 2099-12-31: disjoint from years (1900-2100) and yyyymmdd
+DATE_ORDERS = ("dmy", "mdy")
+
+
+@dataclass(frozen=True)
+class DateForm:
+    name: str
+    regex: re.Pattern[str]
+    example: str
+    help: str
+
+
+DATE_FORMS: tuple[DateForm, ...] = (
+    DateForm("iso", re.compile(rf"^(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}}){_TIME}$"),
+             "2015-09-01, 2015-09-01T10:30:00Z, 2015-09-01T00:00:00-05:00",
+             "ISO 8601 date or date-time (Kobo, ODK, most APIs), with or without an offset"),
+    DateForm("yyyymmdd", re.compile(r"^(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)$"), "20180428",
+             "compact date, eight digits (EEA Marine LitterWatch `EventDate`)"),
+    DateForm("ymd_slash", re.compile(rf"^(?P<y>\d{{4}})[/.](?P<m>\d{{1,2}})[/.](?P<d>\d{{1,2}}){_TIME}$"),
+             "2015/09/01", "year first with slashes or dots"),
+    DateForm("day_month", re.compile(rf"^(?P<a>\d{{1,2}})(?P<sep>[/.-])(?P<b>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}){_TIME}$"),
+             "01/09/2015, 09/01/2015 12:00:00 AM +00:00, 25.09.2014",
+             "dd/mm/yyyy or mm/dd/yyyy (also with dots or hyphens, a time and an offset): the order is "
+             "found from the column (a first number above 12 means dd/mm, a second above 12 means mm/dd) or "
+             "declared with date_order = \"dmy\" or \"mdy\"; a column where every date could be read both "
+             "ways is refused until the order is declared"),
+    DateForm("excel", re.compile(r"^(?P<serial>\d{5})(?:\.\d+)?$"), "42248 (= 2015-09-01)",
+             "an Excel serial day number (a date cell exported as a number), 1960 to 2099"),
+)
+
+
+@dataclass
+class Periods:
+    years: np.ndarray    # int64 reference year per row (0 where bad)
+    labels: np.ndarray   # object: ISO date (yyyy-mm-dd) for a date, else the period as written
+    bad: np.ndarray      # bool: refused rows
+
+
+def _date(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _read_date(t: str) -> tuple[str, Any]:
+    """(form, date | (a, b, year) for day_month | None) of one cell; ("", None) when it is no date form."""
+    for form in DATE_FORMS:
+        m = form.regex.match(t)
+        if not m:
+            continue
+        if form.name == "day_month":
+            return form.name, (int(m["a"]), int(m["b"]), int(m["y"]))
+        if form.name == "excel":
+            serial = int(m["serial"])
+            if not EXCEL_SERIAL_RANGE[0] <= serial <= EXCEL_SERIAL_RANGE[1]:
+                return "", None
+            return form.name, EXCEL_EPOCH + dt.timedelta(days=serial)
+        return form.name, _date(int(m["y"]), int(m["m"]), int(m["d"]))
+    return "", None
+
 
 def year_of(text: str) -> int | None:
     """Reference year of a period as written (the last year of a span), or None."""
     t = text.strip()
+    form, found = _read_date(t)
+    if form == "day_month":
+        a, b, y = found
+        ok = _date(y, b, a) or _date(y, a, b)
+        return y if ok and MIN_YEAR <= y <= MAX_YEAR else None
+    if form:
+        return found.year if found is not None and MIN_YEAR <= found.year <= MAX_YEAR else None
     for rx, kind in _PERIOD_PATTERNS:
         m = rx.match(t)
         if not m:
@@ -278,19 +361,132 @@ def year_of(text: str) -> int | None:
     return None
 
 
+def date_order_of(pairs: list[tuple[int, int]]) -> str | None:
+    """``dmy`` / ``mdy`` when the day/month numbers of a column decide it, "mixed" when they contradict."""
+    first = any(a > 12 for a, _ in pairs)
+    second = any(b > 12 for _, b in pairs)
+    if first and second:
+        return "mixed"
+    return "dmy" if first else "mdy" if second else None
+
+
+def read_periods(values: np.ndarray, rows: np.ndarray, column: str, report: Report, *,
+                 date_order: str | None = None, require_order: bool = False) -> Periods:
+    """Reference years and labels of a period column, dates included; unreadable cells refused by row.
+
+    ``date_order`` (``dmy``/``mdy``) says how to read ``01/09/2015``; without it the order is found from
+    the column. ``require_order`` refuses a column whose every such date reads both ways (citizen data
+    keeps the date, so the order matters); otherwise only the year, which both readings share, is kept.
+    """
+    n = len(values)
+    if n == 0:
+        return Periods(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), np.zeros(0, dtype=bool))
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    texts = [str(u).strip() for u in uniques]
+    read = [_read_date(t) for t in texts]
+    pairs = [(f[0], f[1]) for form, f in read if form == "day_month"]
+    order = date_order
+    if order is None and pairs:
+        order = date_order_of(pairs)
+        if order == "mixed" and not require_order:
+            order = None  # only the year is kept, and both readings share it
+        elif order == "mixed":
+            k = next(i for i, (form, f) in enumerate(read) if form == "day_month" and f[0] > 12)
+            j = next(i for i, (form, f) in enumerate(read) if form == "day_month" and f[1] > 12)
+            report.error(f"the column mixes dd/mm/yyyy ({texts[k]}) and mm/dd/yyyy ({texts[j]}) dates: correct "
+                         "them or declare date_order = \"dmy\" or \"mdy\" in the mapping", column=column,
+                         value=f"{texts[k]} / {texts[j]}", code="date_order")
+            order = None
+        elif order:
+            report.info(f"{column}: dates read as {'dd/mm/yyyy' if order == 'dmy' else 'mm/dd/yyyy'} "
+                        "(a number above 12 decides the order)")
+        elif require_order and any(a != b for a, b in pairs):
+            k = next(i for i, (form, f) in enumerate(read) if form == "day_month" and f[0] != f[1])
+            a, b, y = read[k][1]
+            report.error(f"dates such as {texts[k]} read both ways ({a} {_MONTHS[b - 1]} or {b} {_MONTHS[a - 1]} "
+                         f"{y}) and no date in the column decides: declare the order in the mapping, "
+                         "[citizen] date_order = \"dmy\" (day first) or \"mdy\" (month first)", column=column,
+                         value=texts[k], code="date_order")
+    years = np.zeros(len(uniques), dtype=np.int64)
+    labels = np.array(texts, dtype=object)
+    wrong = np.zeros(len(uniques), dtype=bool)
+    why = [""] * len(uniques)
+    forms: dict[str, int] = {}
+    for k, (t, (form, found)) in enumerate(zip(texts, read, strict=True)):
+        day: dt.date | None = None
+        if form == "day_month":
+            a, b, y = found
+            if order in DATE_ORDERS:
+                day = _date(y, b, a) if order == "dmy" else _date(y, a, b)
+                if day is None:
+                    why[k] = f"not a date in {'dd/mm/yyyy' if order == 'dmy' else 'mm/dd/yyyy'} order"
+            else:
+                # the year does not depend on the order (an undecided order that matters is a problem of
+                # the column, reported once above); the label is the date when both readings agree
+                ok = _date(y, b, a) or _date(y, a, b)
+                if ok is None:
+                    why[k] = "not a date (day or month out of range)"
+                elif a == b:
+                    day = ok
+                else:
+                    years[k] = y if MIN_YEAR <= y <= MAX_YEAR else 0
+                    wrong[k] = not years[k]
+                    why[k] = "" if years[k] else f"a year outside {MIN_YEAR}-{MAX_YEAR}"
+                    continue
+        elif form:
+            day = found
+            if day is None:
+                why[k] = "not a date (day or month out of range)"
+        if form and not why[k]:
+            if not MIN_YEAR <= day.year <= MAX_YEAR:
+                why[k] = f"a year outside {MIN_YEAR}-{MAX_YEAR}"
+            else:
+                years[k], labels[k] = day.year, day.isoformat()
+                forms[form] = forms.get(form, 0) + 1
+        elif not form:
+            y = year_of(t)
+            if t == "":
+                why[k] = "no period (an empty cell)"
+            elif y is None:
+                why[k] = (f"not a year, period or date (expected e.g. 2015, 2004/05, 2000 Q1, 2020-03-01, 20200301, "
+                          f"01/03/2020; between {MIN_YEAR} and {MAX_YEAR})")
+            else:
+                years[k] = y
+        wrong[k] = bool(why[k])
+    if "excel" in forms:
+        report.info(f"{column}: {forms['excel']} distinct value(s) read as Excel serial day numbers (e.g. 42248 = "
+                    "2015-09-01)")
+    bad = wrong[codes]
+    for i in np.flatnonzero(bad):
+        report.error(why[codes[i]], row=int(rows[i]), column=column, value=values[i], code="bad_period")
+    return Periods(years[codes], labels[codes], bad)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
 def parse_periods(values: np.ndarray, rows: np.ndarray, column: str, report: Report) -> tuple[np.ndarray, np.ndarray]:
     """Reference years of a period column; unreadable ones are refused by row."""
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    found = [year_of(str(u)) for u in uniques]
-    years = np.array([y or 0 for y in found], dtype=np.int64)[codes]
-    bad = np.array([y is None for y in found], dtype=bool)[codes]
-    for i in np.flatnonzero(bad):
-        report.error(f"not a year or period (expected e.g. 2015, 2004/05, 2013/16, 2000 Q1, 2020-03-01, "
-                     f"between {MIN_YEAR} and {MAX_YEAR})", row=int(rows[i]), column=column, value=values[i],
-                     code="bad_period")
-    return years, bad
+    p = read_periods(values, rows, column, report)
+    return p.years, p.bad
+
+
+def parse_coordinates(values: np.ndarray, rows: np.ndarray, column: str, report: Report) -> tuple[np.ndarray, np.ndarray]:
+    """Degrees of a latitude or longitude column. A coordinate never has a thousands separator, so a comma
+    is a decimal comma (``9,609019``); a trailing comma or semicolon left from a pasted ``lat, lon`` pair
+    (``9.611940,``) is removed. Both are said in the report."""
+    fixed = per_unique(values, lambda u: _COORD_TAIL.sub("", str(u)))
+    trailing = int(np.sum(fixed != values))
+    if trailing:
+        report.info(f"{column}: a trailing comma removed from {trailing} coordinate(s) (a pasted 'lat, lon' pair)")
+    comma = per_unique(fixed, lambda u: bool(_DECIMAL_COMMA.match(str(u).strip()))).astype(bool)
+    if comma.any():
+        report.info(f"{column}: decimal comma read as a point in {int(comma.sum())} coordinate(s)")
+    return parse_optional_numbers(fixed, rows, column, report, decimal_comma=True)
+
+
+_COORD_TAIL = re.compile(r"\s*[,;]\s*$")
 
 
 def normalise_unit(text: str) -> str:
