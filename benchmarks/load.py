@@ -206,6 +206,8 @@ class Session:
                 if fig is not None:
                     figure = fig
                     result.figure_s = time.perf_counter() - t0
+            elif kind == "navigation":
+                self._navigation(msg.navigation, result)
             elif kind == "page_info_changed":
                 self.query = msg.page_info_changed.query_string
             elif kind == "ref_hash":
@@ -227,8 +229,14 @@ class Session:
     def _new_session(self, ns: Any) -> None:
         if ns.HasField("initialize"):
             self.server_version = ns.initialize.environment_info.streamlit_version
-        if ns.page_script_hash:
-            self.page_hash = ns.page_script_hash
+
+    def _navigation(self, nav: Any, result: RunResult) -> None:
+        """Keep the page's script hash (what the frontend sends on later reruns) and check that
+        the session is still on the gap map (a widget callback could have navigated away)."""
+        self.page_hash = nav.page_script_hash
+        names = {p.page_script_hash: p.url_pathname for p in nav.app_pages}
+        if names.get(nav.page_script_hash) != PAGE:
+            result.errors.append(f"the session is on page {names.get(nav.page_script_hash)!r}, not {PAGE!r}")
 
     def _delta(self, delta: Any, result: RunResult) -> str | None:
         """Record widgets and errors; return the hash of a Plotly figure's spec, if this is one."""

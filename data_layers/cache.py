@@ -57,9 +57,25 @@ def _holder(data_dir: str) -> _Holder:
     return _Holder(Path(data_dir))
 
 
+_resolved: tuple[str, float, Path] | None = None
+
+
 def data_dir() -> Path:
-    """The configured store folder (``GAPLENS_DATA_DIR`` or the sample)."""
-    return settings.data_dir().resolve()
+    """The configured store folder (``GAPLENS_DATA_DIR`` or the sample).
+
+    Resolved at most every :data:`FINGERPRINT_CHECK_S` seconds per setting value: a page run asks
+    for the store some forty times, and ``Path.resolve`` is one ``lstat`` per path component each
+    time (a measurable share of a rerun under load); a symlinked store that is re-pointed is still
+    noticed within the same delay as an import."""
+    global _resolved
+    raw = str(settings.data_dir())
+    now = time.monotonic()
+    cached = _resolved
+    if cached is not None and cached[0] == raw and now - cached[1] < FINGERPRINT_CHECK_S:
+        return cached[2]
+    path = Path(raw).resolve()
+    _resolved = (raw, now, path)
+    return path
 
 
 def get_store() -> GapStore:
