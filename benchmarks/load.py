@@ -29,7 +29,6 @@ import logging
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,8 @@ from typing import Any
 
 import psutil
 
+from deploy.run import free_port, wait_healthy
+
 log = logging.getLogger("gaplens.load")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +59,6 @@ indicator. Keys, not labels: labels are translated, keys are the app's stable na
 
 RUN_TIMEOUT_S = 120.0  # one rerun that takes longer is counted as an error (a hung session)
 CONNECT_TIMEOUT_S = 30.0
-START_TIMEOUT_S = 90.0  # a cold server start on 2 busy cores takes 5-15 s
 RSS_SAMPLE_S = 0.25  # server memory sampling period: the tree's RSS moves slowly
 MAX_MESSAGE_BYTES = 64 * 2**20  # a gap map ForwardMsg is a few MB at most; refuse anything absurd
 ERROR_EXAMPLES = 10  # distinct error messages kept in the report
@@ -130,6 +130,8 @@ class Session:
     def __init__(self, url: str, index: int, seed: int) -> None:
         parsed = urllib.parse.urlparse(url)
         scheme = "wss" if parsed.scheme == "https" else "ws"
+        self.page_url = f"{parsed.scheme}://{parsed.netloc}{parsed.path.rstrip('/')}/{PAGE}"
+        self.origin = f"{parsed.scheme}://{parsed.netloc}"
         self.ws_url = f"{scheme}://{parsed.netloc}{parsed.path.rstrip('/')}/_stcore/stream"
         self.index = index
         self.rng = random.Random(seed * 1009 + index)
@@ -141,13 +143,23 @@ class Session:
         self.server_version: str | None = None
         self.last_figure: str | None = None
 
+    def _page_cookies(self) -> str:
+        """GET the page as a browser does first, keeping the cookies it sets (behind nginx, the
+        sticky-session cookie that must come back with the WebSocket)."""
+        with urllib.request.urlopen(self.page_url, timeout=CONNECT_TIMEOUT_S) as r:  # noqa: S310 (the URL under test)
+            r.read()
+            cookies = r.headers.get_all("Set-Cookie") or []
+        return "; ".join(c.split(";", 1)[0].strip() for c in cookies)
+
     async def connect(self) -> None:
         from websockets.asyncio.client import connect
 
+        cookie = await asyncio.to_thread(self._page_cookies)
         # "streamlit" is the subprotocol the frontend selects (a second entry would carry an XSRF
         # token, a third a session id to resume: a fresh tab sends neither)
         self.ws = await asyncio.wait_for(
-            connect(self.ws_url, subprotocols=["streamlit"], max_size=MAX_MESSAGE_BYTES, open_timeout=None),
+            connect(self.ws_url, subprotocols=["streamlit"], max_size=MAX_MESSAGE_BYTES, open_timeout=None,
+                    origin=self.origin, additional_headers={"Cookie": cookie} if cookie else None),
             CONNECT_TIMEOUT_S)
 
     async def close(self) -> None:
@@ -418,32 +430,6 @@ class RssSampler:
 
 
 # --- a server of our own ----------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None = None, *, timeout: float = START_TIMEOUT_S,
-                 log_path: Path | None = None) -> None:
-    """Poll ``/_stcore/health`` until it answers 200 (or fail, quoting the server's log)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc is not None and proc.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-2000:] if log_path else ""
-            raise RuntimeError(f"the server exited with code {proc.returncode}: {tail}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310 (our own server)
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            tail = log_path.read_text(errors="replace")[-2000:] if log_path else ""
-            raise RuntimeError(f"no answer from {url}/_stcore/health within {timeout:.0f} s: {tail}")
-        time.sleep(0.3)
-
 
 @contextlib.contextmanager
 def serve(work: Path, *, data_dir: Path | None = None, port: int | None = None,

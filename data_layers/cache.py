@@ -57,7 +57,7 @@ def _holder(data_dir: str) -> _Holder:
     return _Holder(Path(data_dir))
 
 
-_resolved: tuple[str, float, Path] | None = None
+_resolved: dict[str, tuple[float, Path]] = {}  # setting value -> (when resolved, resolved path)
 
 
 def data_dir() -> Path:
@@ -67,14 +67,15 @@ def data_dir() -> Path:
     for the store some forty times, and ``Path.resolve`` is one ``lstat`` per path component each
     time (a measurable share of a rerun under load); a symlinked store that is re-pointed is still
     noticed within the same delay as an import."""
-    global _resolved
     raw = str(settings.data_dir())
     now = time.monotonic()
-    cached = _resolved
-    if cached is not None and cached[0] == raw and now - cached[1] < FINGERPRINT_CHECK_S:
-        return cached[2]
+    cached = _resolved.get(raw)
+    if cached is not None and now - cached[0] < FINGERPRINT_CHECK_S:
+        return cached[1]
     path = Path(raw).resolve()
-    _resolved = (raw, now, path)
+    if len(_resolved) > 16:  # tests switch stores often; a server has one
+        _resolved.clear()
+    _resolved[raw] = (now, path)
     return path
 
 
