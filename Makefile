@@ -14,8 +14,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.installed
 PORT ?= 8501
 # What the tests need from Debian: a browser for end-to-end tests and kaleido exports, a font
-# with wide Unicode coverage for figures, pdftoppm to look at exported PDFs.
-APT_PACKAGES := chromium fonts-dejavu-core poppler-utils
+# with wide Unicode coverage for figures, pdftoppm to look at exported PDFs, nginx for the test of
+# the deployment behind it (deploy/).
+APT_PACKAGES := chromium fonts-dejavu-core poppler-utils nginx
 
 # Keep the user's home out of it: no user site-packages, no pip self-check over the network.
 export PYTHONNOUSERSITE := 1

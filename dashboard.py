@@ -36,6 +36,7 @@ log = logging.getLogger("gaplens.dashboard")
 
 
 def main() -> None:
+    ui.entry_started()
     try:
         gs = cache.get_store()
     except (storage.StoreError, OSError) as e:

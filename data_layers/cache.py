@@ -57,9 +57,26 @@ def _holder(data_dir: str) -> _Holder:
     return _Holder(Path(data_dir))
 
 
+_resolved: dict[str, tuple[float, Path]] = {}  # setting value -> (when resolved, resolved path)
+
+
 def data_dir() -> Path:
-    """The configured store folder (``GAPLENS_DATA_DIR`` or the sample)."""
-    return settings.data_dir().resolve()
+    """The configured store folder (``GAPLENS_DATA_DIR`` or the sample).
+
+    Resolved at most every :data:`FINGERPRINT_CHECK_S` seconds per setting value: a page run asks
+    for the store some forty times, and ``Path.resolve`` is one ``lstat`` per path component each
+    time (a measurable share of a rerun under load); a symlinked store that is re-pointed is still
+    noticed within the same delay as an import."""
+    raw = str(settings.data_dir())
+    now = time.monotonic()
+    cached = _resolved.get(raw)
+    if cached is not None and now - cached[0] < FINGERPRINT_CHECK_S:
+        return cached[1]
+    path = Path(raw).resolve()
+    if len(_resolved) > 16:  # tests switch stores often; a server has one
+        _resolved.clear()
+    _resolved[raw] = (now, path)
+    return path
 
 
 def get_store() -> GapStore:

@@ -481,7 +481,31 @@ class GapStore:
     # --- querying ------------------------------------------------------------------------------
 
     def query(self, sql: str, params: dict[str, Any] | Sequence[Any] | None = None) -> pd.DataFrame:
-        """Run one read query on its own cursor: bound parameters, row cap, time limit."""
+        """Run one read query on its own cursor: bound parameters, row cap, time limit.
+
+        A query that fails because a file it reads is gone (another process removed a dataset or
+        replaced a facts shard since the views were made) is run again once on the refreshed
+        store, so a reader sees the old data or the new one, never an error.
+        """
+        try:
+            return self._query(sql, params)
+        except QueryError as e:
+            if not isinstance(e.__cause__, duckdb.IOException) or not self._refreshed_after_change():
+                raise
+            log.info("the store changed under a query (%s); ran it again on the refreshed store", e)
+            return self._query(sql, params)
+
+    def _refreshed_after_change(self) -> bool:
+        """Refresh when the store's content changed since it was read; whether it had changed."""
+        try:
+            changed = storage.fingerprint(self.data_dir) != self.version
+        except OSError:
+            return False
+        if changed:
+            self.refresh()
+        return changed
+
+    def _query(self, sql: str, params: dict[str, Any] | Sequence[Any] | None) -> pd.DataFrame:
         cur = self._con.cursor()
         timer = threading.Timer(self.timeout_s, cur.interrupt)
         timer.start()

@@ -16,6 +16,7 @@ URL, so the address bar always reproduces what is on screen.
 from __future__ import annotations
 
 import logging
+import threading
 import urllib.parse
 import uuid
 from collections.abc import Callable, Sequence
@@ -544,6 +545,17 @@ def run_page(slug: str, body: Callable[[Any, View], None]) -> None:
         st.error(t("ui.error.unexpected", v.lang, ref=ref), icon=":material/error:")
 
 
+_RUN = threading.local()
+_ENTRY_RETRIED = "gl.entry_retried"
+"""Per script thread: whether ``dashboard.py`` started the run now going on (see below)."""
+
+
+def entry_started() -> None:
+    """Called by ``dashboard.py`` at the start of each run: the page that follows was reached
+    through the entry script (and its sidebar, URL sync and ``st.navigation``)."""
+    _RUN.entered = True
+
+
 def _ensure_entrypoint() -> None:
     """Rerun through ``dashboard.py`` when Streamlit ran this page script on its own.
 
@@ -557,7 +569,15 @@ def _ensure_entrypoint() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    # The run's own marker, not only the server-wide flag: when several first visitors arrive at
+    # once, the first page to get here flips the flag while the others are already running alone
+    # (seen with 10 simultaneous sessions on a fresh server: pages without their sidebar).
+    # One retry per session, so that a page started on its own (``streamlit run pages/x.py``)
+    # renders alone instead of rerunning for ever.
+    entered, _RUN.entered = getattr(_RUN, "entered", False), False
+    retried = st.session_state.get(_ENTRY_RETRIED, False)
+    st.session_state[_ENTRY_RETRIED] = not entered
+    if PagesManager.uses_pages_directory or (not entered and not retried):
         log.log(logging.INFO, "page script ran without the entry script: switching to st.navigation and rerunning")
         PagesManager.uses_pages_directory = False
         st.rerun()
