@@ -691,8 +691,12 @@ def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, offic
         if producers:
             lines.append(i18n.t("hover.citizen_producer", lang, producer=_esc(producers)))
     gap = row.get("outcome_gap")
+    raw_gap = row.get("group_minus_total")
     if not is_missing(gap):
         lines.append(i18n.t("hover.outcome_gap", lang, gap=i18n.format_points(gap, lang),
+                            year=i18n.format_year(row.get("outcome_gap_year"), lang)))
+    elif raw_gap is not None and not is_missing(raw_gap):  # polarity unknown: a difference, never better or worse
+        lines.append(i18n.t("hover.group_minus_total", lang, gap=i18n.format_points(raw_gap, lang),
                             year=i18n.format_year(row.get("outcome_gap_year"), lang)))
     return "<br>".join(lines)
 
@@ -755,6 +759,8 @@ def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official
         "n": _format_many(cells["cgd_n"], "count", lang),
         "gap": _format_many(cells["outcome_gap"], "points", lang),
         "gy": _format_years(cells["outcome_gap_year"], lang),
+        "raw": _format_many(cells["group_minus_total"] if "group_minus_total" in cells else cells["outcome_gap"],
+                            "points", lang),
     }
 
     def when(codes: Any, shown: np.ndarray) -> np.ndarray:
@@ -787,8 +793,11 @@ def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official
     pick = {p: i for i, p in enumerate(names)}
     h.add([i18n.t("hover.citizen_producer", lang, producer=_esc(p)) for p in names],
           when([pick.get(p, -1) for p in citizen_producer], ~na & ~none))
-    h.add([i18n.t("hover.outcome_gap", lang, gap=_slot("gap"), year=_slot("gy"))],
-          when(0, ~na & cells["outcome_gap"].notna().to_numpy()))
+    signed = cells["outcome_gap"].notna().to_numpy()
+    unsigned = ~signed & (cells["group_minus_total"].notna().to_numpy() if "group_minus_total" in cells else False)
+    h.add([i18n.t("hover.outcome_gap", lang, gap=_slot("gap"), year=_slot("gy")),
+           i18n.t("hover.group_minus_total", lang, gap=_slot("raw"), year=_slot("gy"))],
+          when(np.where(signed, 0, 1), ~na & (signed | unsigned)))
     return h
 
 

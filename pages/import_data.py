@@ -69,12 +69,44 @@ def _file_id(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+NEW_STORE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")  # one plain folder name beside the current store
+
+
+def _new_store_form(lng: str) -> None:
+    """Start an empty store (the whole indicator framework, optionally the world's countries) in a new
+    folder beside the current one; the page says how to open it. Only a plain name is accepted, so no
+    path from the browser ever reaches the file system."""
+    from data_layers.catalogue import InitError, init_store
+
+    with st.expander(t("ui.import.new_store", lng), icon=":material/create_new_folder:"):
+        st.caption(t("ui.import.new_store_help", lng))
+        name = st.text_input(t("ui.import.new_store_name", lng), key=_PREFIX + "new_store_name").strip()
+        world = st.checkbox(t("ui.import.new_store_world", lng), value=True, key=_PREFIX + "new_store_world")
+        st.button(t("ui.import.new_store_button", lng), key=_PREFIX + "new_store_go", disabled=not name,
+                  on_click=_request, args=("new_store",))
+        if not _ss().pop(_PREFIX + "want.new_store", False):
+            return
+        if not NEW_STORE_NAME.match(name):
+            st.error(t("ui.import.new_store_bad_name", lng), icon=":material/error:")
+            return
+        target = cache.data_dir().resolve().parent / name
+        try:
+            counts = init_store(target, world=world)
+        except InitError:
+            st.error(t("ui.import.new_store_exists", lng, name=name), icon=":material/error:")
+            return
+        st.success(t("ui.import.new_store_done", lng, indicators=counts["indicators"], areas=counts["areas"]),
+                   icon=":material/check_circle:")
+        st.code(f"GAPLENS_DATA_DIR={target} make run", language="bash")
+
+
 def body(gs: Any, v: View) -> None:  # noqa: PLR0911 - one early return per missing input
     lng = v.lang
     ui.header("ui.import.title", "ui.import.lead", v, describe=False)
     if settings.get("read_only"):
         st.info(t("ui.import.read_only", lng), icon=":material/lock:")
         return
+    _new_store_form(lng)
     cap_mb = int(settings.get("max_upload_mb"))
     kind = st.radio(t("ui.import.kind", lng), KINDS, format_func=lambda k: t(f"ui.import.kind_{k}", lng),
                     horizontal=True, key=_PREFIX + "kind")

@@ -723,3 +723,17 @@ def test_names_from_data_are_escaped(tiny_store) -> None:
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in hover and "<b>Bold</b>" not in hover
     res = figures.coverage_matrix(store, View(level=1), axis="area")
     assert "&lt;b&gt;Bold" in " ".join(res.fig.layout.yaxis.ticktext)
+
+
+def test_map_hover_shows_an_unsigned_difference_when_polarity_is_unknown(tiny_store) -> None:
+    """An indicator whose polarity is not set shows "group minus total", never better or worse off."""
+    store = tiny_store("""
+        kind,     indicator, area_code, period, sex, value
+        official, 9.9.9,     P1,        2023,   ,    50
+        official, 9.9.9,     P1,        2023,   F,   44
+    """, indicators="code,higher_is_better,not_applicable\n9.9.9,,\n")
+    view = View(level=2, group="women", indicator="9.9.9")
+    res = figures.gap_map(store, view)
+    shown, expected = map_hover(res), _expected_hover(store, view, res)
+    assert shown == expected
+    assert "Group minus total" in shown["P1"] and "worse off" not in shown["P1"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -110,3 +111,20 @@ def test_citizen_mapping_form_and_partial_import(app: AppTest, fresh_sample: Pat
     _button(app, "ui.import.confirm").click().run()
     assert not app.exception, app.exception
     assert (fresh_sample / "datasets" / "kobo-household-water" / "rejected.csv").is_file()
+
+
+def test_the_page_starts_an_empty_store_beside_the_current_one(app: AppTest, fresh_sample: Path) -> None:
+    name_box = next(x for x in app.text_input if x.label == t("ui.import.new_store_name"))
+    name_box.input("../escape").run()
+    _button(app, "ui.import.new_store_button").click().run()
+    assert t("ui.import.new_store_bad_name") in _texts(app)  # a path never reaches the file system
+    assert not (fresh_sample.parent.parent / "escape").exists()
+    name_box = next(x for x in app.text_input if x.label == t("ui.import.new_store_name"))
+    name_box.input("national-2026").run()
+    _button(app, "ui.import.new_store_button").click().run()
+    assert not app.exception, app.exception
+    new = fresh_sample.parent / "national-2026"
+    assert (new / "indicators.csv").is_file() and (new / "areas" / "level_0.parquet").is_file()
+    assert len(pd.read_csv(new / "indicators.csv")) >= 231
+    _button(app, "ui.import.new_store_button").click().run()
+    assert t("ui.import.new_store_exists", name="national-2026") in _texts(app)
