@@ -168,6 +168,7 @@ OFFICIAL_FACTS: tuple[Column, ...] = (
     Column("n", pa.int64(), "Sample size."),
     Column("suppressed", pa.bool_(), "Suppressed: measured, not shown.", False),
     Column("dataset_id", pa.string(), "Dataset of the chosen figure.", False),
+    Column("unit", pa.string(), "Unit of measure of the chosen figure.", False),
     Column("total_value", pa.float64(), "Official total (group `all`) in the same area and year, for the outcome gap; null if suppressed."),
 )
 
@@ -177,10 +178,19 @@ CITIZEN_FACTS: tuple[Column, ...] = (
     Column("level", pa.int32(), "Admin level of the area.", False),
     Column("group_id", pa.string(), "Group.", False),
     Column("year", pa.int32(), "Reference year.", False),
-    Column("value", pa.float64(), "n-weighted mean of the citizen figures (null if suppressed)."),
-    Column("n", pa.int64(), "Respondents or points behind it.", False),
-    Column("suppressed", pa.bool_(), "Fewer than k respondents, or suppressed at source.", False),
+    Column("usable", pa.bool_(), "True for the figure of datasets whose quality verdict is usable (evidence that "
+           "counts); datasets of other verdicts make a separate row, never pooled with them.", False),
+    Column("value", pa.float64(), "n-weighted mean of the rows not suppressed at source (null if suppressed)."),
+    Column("n", pa.int64(), "Respondents or points behind the figure (rows suppressed at source excluded); when "
+           "none stand behind it, the respondents reported.", False),
+    Column("suppressed", pa.bool_(), "Not shown: see `suppression`.", False),
+    Column("suppression", pa.string(), "Empty when shown; `small` (fewer than k respondents behind it), `source` "
+           "(suppressed by its producer) or `complementary` (hidden so that no suppressed figure can be worked out "
+           "from its parent area, sibling areas or the area's other groups).", False),
     Column("datasets", pa.string(), "Comma-separated dataset ids, sorted.", False),
+    Column("reason", pa.string(), "Why the datasets' verdict is not usable (`gateway_need`, `score_methods=0`, "
+           "`mean=1.33`, `not_assessed`, `gateway_unknown`); empty when usable.", False),
+    Column("unit", pa.string(), "Unit of measure of the rows behind the figure; empty when they mix units.", False),
 )
 
 TABLES: dict[str, tuple[tuple[Column, ...], str, str]] = {
@@ -216,13 +226,22 @@ CELL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("total_value", "That total."),
     ("cgd_status", "none, present (within the window) or stale."),
     ("cgd_latest_year", "Year of the newest citizen figure."),
-    ("cgd_value", "Citizen figure (n-weighted mean); empty when suppressed."),
-    ("cgd_suppressed", "True when the citizen figure rests on fewer than k respondents."),
+    ("cgd_value", "Citizen figure: n-weighted mean over the window's years of evidence that counts (else the figure "
+                  "described by cgd_reason); empty when suppressed."),
+    ("cgd_suppressed", "True when the citizen figure is not shown: fewer than k respondents behind it, suppressed at "
+                       "source, or hidden so that no suppressed figure can be worked out (complementary)."),
     ("cgd_n", "Respondents or points behind the citizen figure."),
     ("cgd_datasets", "Citizen datasets behind it, comma-separated."),
+    ("cgd_reason", "Why the citizen data shown does not count (empty when it counts or there is none): suppressed, "
+                   "not_usable or stale."),
+    ("cgd_reason_detail", "For suppressed: small, source or complementary; for not_usable: the verdict's reason "
+                          "(gateway_need, score_methods=0, mean=1.33, not_assessed, gateway_unknown)."),
+    ("cgd_diff", "Citizen minus official figure, where both exist in the same unit."),
+    ("cgd_margin", "Their combined 95 % uncertainty (official bounds; citizen sampling margin for percentages)."),
+    ("cgd_disagrees", "True when the difference exceeds that margin; empty when it cannot be judged."),
     ("outcome_gap", "Group minus total in the latest year of the window with both; positive = group worse off."),
     ("outcome_gap_year", "Year of that comparison."),
-    ("headline", "covered, filled (by citizen data), blind_spot or not_applicable."),
+    ("headline", "covered, filled (official gap, citizen evidence that counts), blind_spot or not_applicable."),
 )
 
 STATUSES: tuple[str, ...] = ("current", "stale", "aggregate_only", "missing", "not_applicable")

@@ -25,7 +25,8 @@ chosen AS (
         p.upper,
         p.n,
         p.suppressed,
-        p.dataset_id
+        p.dataset_id,
+        p.unit
     FROM best AS b
     JOIN official_parts AS p
         ON p.pick = b.pick AND p.group_id = b.group_id
@@ -42,6 +43,7 @@ SELECT
     c.n,
     c.suppressed,
     c.dataset_id,
+    c.unit,
     CASE WHEN t.suppressed THEN NULL ELSE t.value END AS total_value
 FROM chosen AS c
 JOIN areas AS a
