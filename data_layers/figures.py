@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import i18n
+from . import i18n, quality
 from . import palette as pal
 from .settings import PROJECT_DIR
 from .views import (
@@ -316,17 +316,22 @@ def cell_class(row: Any) -> str:
     """The one classification of a coverage cell used by maps, matrices and exports.
 
     ``not_applicable``; ``suppressed`` (measured but not published); ``current``; ``filled``
-    (official gap, citizen data present); else the official status (stale, aggregate_only,
-    missing) -- those three are the blind spots.
+    (official gap, citizen evidence that counts: present, with no ``cgd_reason`` against it);
+    else the official status (stale, aggregate_only, missing) -- those three are the blind spots.
     """
     status = row["status"]
     if status == "not_applicable":
         return "not_applicable"
     if status == "current":
         return "suppressed" if bool(row.get("official_suppressed")) else "current"
-    if row.get("cgd_status") == "present":
+    if row.get("cgd_status") == "present" and not _reason(row.get("cgd_reason")):
         return "filled"
     return str(status)
+
+
+def _reason(value: Any) -> str:
+    """``cgd_reason`` as text (empty for evidence that counts, missing or NaN alike)."""
+    return "" if value is None or is_missing(value) else str(value)
 
 
 def class_label(cls: str, lang: str) -> str:
@@ -471,6 +476,16 @@ def _producers(store: Any, dataset_ids: str | None) -> str:
     return ", ".join(dict.fromkeys(out))
 
 
+def _participation(store: Any, dataset_ids: str | None, lang: str) -> str:
+    """The short participation record of the datasets behind a citizen figure (one per distinct record)."""
+    if dataset_ids is None or is_missing(dataset_ids):
+        return ""
+    ds = _dataset_table(store)
+    out = [quality.participation_text(ds.loc[d.strip()].to_dict(), lang)
+           for d in str(dataset_ids).split(",") if d.strip() in ds.index]
+    return " / ".join(dict.fromkeys(out))
+
+
 def _producer_map(store: Any, dataset_ids: Any) -> dict[str, str]:
     """:func:`_producers` of each distinct dataset-id list in ``dataset_ids`` (a map shows
     thousands of cells but only a handful of distinct lists)."""
@@ -509,6 +524,7 @@ _FORMATS: dict[str, tuple[int, Callable[[float, str, str], str]]] = {
     "percent": (2, lambda x, lang, unit: i18n.format_percent(x, lang)),     # a share, shown as 0 decimals of %
     "count": (0, lambda x, lang, unit: i18n.format_number(x, lang, decimals=0)),
     "points": (1, lambda x, lang, unit: i18n.format_points(x, lang)),
+    "count1": (1, lambda x, lang, unit: i18n.format_number(x, lang, decimals=1)),
 }
 
 
@@ -680,16 +696,30 @@ def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, offic
     else:
         cyear = i18n.format_year(row.get("cgd_latest_year"), lang)
         n = i18n.format_number(row.get("cgd_n"), lang, decimals=0)
+        reason, detail = _reason(row.get("cgd_reason")), _reason(row.get("cgd_reason_detail"))
         if bool(row.get("cgd_suppressed")):
-            lines.append(i18n.t("hover.citizen_suppressed", lang, year=cyear, n=n, k=k))
+            key = {"source": "hover.citizen_suppressed_source",
+                   "complementary": "hover.citizen_suppressed_complementary"}.get(detail, "hover.citizen_suppressed")
+            lines.append(i18n.t(key, lang, year=cyear, n=n, k=k))
         else:
             lines.append(i18n.t("hover.citizen", lang, value=i18n.format_value(row.get("cgd_value"), unit, lang),
                                 year=cyear, n=n))
         if row.get("cgd_status") == "stale":
             lines.append(i18n.t("hover.citizen_stale", lang))
+        elif reason == "not_usable":
+            lines.append(i18n.t("hover.citizen_not_counted", lang,
+                                reason=_esc(quality.verdict_reason_text(detail, lang))))
         producers = _producers(store, row.get("cgd_datasets"))
         if producers:
             lines.append(i18n.t("hover.citizen_producer", lang, producer=_esc(producers)))
+        participation = _participation(store, row.get("cgd_datasets"), lang)
+        if participation:
+            lines.append(i18n.t("hover.participation", lang, text=_esc(participation)))
+        disagrees = row.get("cgd_disagrees")
+        if disagrees is not None and not is_missing(disagrees):
+            lines.append(i18n.t("hover.disagree" if bool(disagrees) else "hover.agree", lang,
+                                diff=i18n.format_points(row.get("cgd_diff"), lang),
+                                margin=i18n.format_number(row.get("cgd_margin"), lang)))
     gap = row.get("outcome_gap")
     if not is_missing(gap):
         lines.append(i18n.t("hover.outcome_gap", lang, gap=i18n.format_points(gap, lang),
@@ -729,7 +759,9 @@ def cell_classes(cells: pd.DataFrame) -> np.ndarray:
     cgd = cells["cgd_status"].to_numpy(dtype=object)
     sup = _truthy(cells["official_suppressed"])
     out = np.array([str(x) for x in status], dtype=object)
-    out[cgd == "present"] = "filled"
+    counts = np.array([not _reason(x) for x in cells["cgd_reason"]], dtype=bool) if "cgd_reason" in cells \
+        else np.ones(len(cells), dtype=bool)
+    out[(cgd == "present") & counts] = "filled"
     out[status == "current"] = np.where(sup[status == "current"], "suppressed", "current")
     out[status == "not_applicable"] = "not_applicable"
     return out
@@ -778,15 +810,41 @@ def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official
           when([pick.get(p, -1) for p in official_producer], ~na & ~(no_year & no_total)))
     cgd = cells["cgd_status"].to_numpy(dtype=object)
     none = cgd == "none"
+    reason = np.array([_reason(x) for x in cells["cgd_reason"]], dtype=object)
+    detail = np.array([_reason(x) for x in cells["cgd_reason_detail"]], dtype=object)
+    sup = _truthy(cells["cgd_suppressed"])
     h.add([i18n.t("hover.citizen_none", lang),
            i18n.t("hover.citizen_suppressed", lang, year=_slot("cy"), n=_slot("n"), k=k),
+           i18n.t("hover.citizen_suppressed_source", lang, year=_slot("cy"), n=_slot("n")),
+           i18n.t("hover.citizen_suppressed_complementary", lang, year=_slot("cy"), n=_slot("n")),
            i18n.t("hover.citizen", lang, value=_slot("cv"), year=_slot("cy"), n=_slot("n"))],
-          when(np.select([none, _truthy(cells["cgd_suppressed"])], [0, 1], 2), ~na))
+          when(np.select([none, sup & (detail == "source"), sup & (detail == "complementary"), sup],
+                         [0, 2, 3, 1], 4), ~na))
     h.add([i18n.t("hover.citizen_stale", lang)], when(0, ~na & ~none & (cgd == "stale")))
+    why = sorted({d for r, d in zip(reason, detail, strict=True) if r == "not_usable"})
+    pick = {d: i for i, d in enumerate(why)}
+    h.add([i18n.t("hover.citizen_not_counted", lang, reason=_esc(quality.verdict_reason_text(d, lang))) for d in why],
+          when([pick.get(d, -1) if r == "not_usable" else -1 for r, d in zip(reason, detail, strict=True)],
+               ~na & ~none & (cgd != "stale")))
     names = sorted({p for p in citizen_producer if p})
     pick = {p: i for i, p in enumerate(names)}
     h.add([i18n.t("hover.citizen_producer", lang, producer=_esc(p)) for p in names],
           when([pick.get(p, -1) for p in citizen_producer], ~na & ~none))
+    texts = {d: _participation(store, d, lang) for d in dict.fromkeys(_objects(cells["cgd_datasets"]))
+             if isinstance(d, str)}
+    names = sorted({x for x in texts.values() if x})
+    pick = {p: i for i, p in enumerate(names)}
+    h.add([i18n.t("hover.participation", lang, text=_esc(p)) for p in names],
+          when([pick.get(texts.get(d, ""), -1) if isinstance(d, str) else -1 for d in _objects(cells["cgd_datasets"])],
+               ~na & ~none))
+    h.slots["diff"] = _format_many(cells["cgd_diff"], "points", lang)
+    h.slots["margin"] = _format_many(cells["cgd_margin"], "count1", lang)
+    dis = cells["cgd_disagrees"]
+    known = dis.notna().to_numpy()
+    flag = np.array([bool(x) if k else False for x, k in zip(dis, known, strict=True)], dtype=bool)
+    h.add([i18n.t("hover.agree", lang, diff=_slot("diff"), margin=_slot("margin")),
+           i18n.t("hover.disagree", lang, diff=_slot("diff"), margin=_slot("margin"))],
+          when(np.where(flag, 1, 0), ~na & known))
     h.add([i18n.t("hover.outcome_gap", lang, gap=_slot("gap"), year=_slot("gy"))],
           when(0, ~na & cells["outcome_gap"].notna().to_numpy()))
     return h

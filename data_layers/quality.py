@@ -6,9 +6,14 @@ ONS protocol for non-official sources). Official datasets get no verdict.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from .schema import GATEWAYS, QUALITY_SCORES
+
+CITIZEN_INITIATORS = ("citizens", "civil_society")  # initiator kinds that make data citizen-initiated
+CORE_STAGES = ("design", "collection")  # taking part in one of these makes it citizen data (Copenhagen Framework)
 
 USABLE_MEAN = 1.5  # ONS protocol: mean of the six scores must exceed this
 
@@ -64,4 +69,75 @@ def verdicts(datasets: pd.DataFrame) -> pd.DataFrame:
     records = out.to_dict("records")
     out["verdict"] = [verdict(r) for r in records]
     out["verdict_reason"] = [verdict_reason(r) for r in records]
+    out["participation"] = [participation_basis(r) if r.get("source_kind") == "citizen" else "" for r in records]
     return out
+
+
+def participation_basis(row: dict | pd.Series) -> str:
+    """What the participation record says makes the data citizen data (Copenhagen Framework on
+    Citizen Data: citizens initiated it, or took part at least in its design or collection).
+
+    ``initiated``, ``took_part``, ``not_citizen_data`` (recorded, neither holds) or ``not_recorded``.
+    """
+    kind = str(row.get("initiator_kind") or "")
+    stages = {s for s in str(row.get("citizen_stages") or "").split("|") if s}
+    if not kind and not stages:
+        return "not_recorded"
+    if kind in CITIZEN_INITIATORS:
+        return "initiated"
+    if stages & set(CORE_STAGES):
+        return "took_part"
+    return "not_citizen_data"
+
+
+# --- words for people (every page, hover and brief says it the same way) ---------------------------
+
+def verdict_reason_text(detail: str, lang: str = "en") -> str:
+    """``not usable: fails the need gateway`` for a :func:`verdict_reason` code."""
+    from . import i18n
+
+    detail = str(detail or "")
+    if detail.startswith("score_") and detail.endswith("=0"):
+        return i18n.t("reason.score_zero", lang, score=i18n.t(f"ui.citizen.{detail[:-2]}", lang))
+    if detail.startswith("mean="):
+        return i18n.t("reason.mean", lang, mean=i18n.format_number(float(detail[5:]), lang, decimals=2))
+    return i18n.t(f"reason.{detail}", lang) if detail else ""
+
+
+def cell_reason_text(reason: str, detail: str, n: Any, lang: str = "en") -> str:
+    """Why a cell's citizen data does not count (``cgd_reason`` / ``cgd_reason_detail``); ``""`` when it does."""
+    from . import i18n
+
+    if reason == "not_usable":
+        return verdict_reason_text(detail, lang)
+    if reason == "suppressed":
+        return i18n.t(f"reason.{detail or 'small'}", lang, n=i18n.format_number(n, lang, decimals=0))
+    if reason == "stale":
+        return i18n.t("reason.stale", lang)
+    return ""
+
+
+def participation_text(row: dict | pd.Series, lang: str = "en", *, short: bool = True) -> str:
+    """The participation record in words: short (``initiated by citizens; design, collection``) for
+    hovers, or with the initiator, group membership and contact for cards and briefs."""
+    from . import i18n
+
+    basis = participation_basis(row)
+    stages = [s for s in str(row.get("citizen_stages") or "").split("|") if s]
+    parts = [i18n.t(f"participation.basis.{basis}", lang)]
+    if stages:
+        parts.append(", ".join(i18n.t(f"participation.stage.{s}", lang) for s in stages))
+    if short:
+        return "; ".join(parts)
+    initiator = str(row.get("initiator") or "").strip()
+    kind = str(row.get("initiator_kind") or "")
+    if initiator or kind:
+        who = ", ".join(x for x in (initiator, i18n.t(f"participation.kind.{kind}", lang) if kind else "") if x)
+        parts.append(f"{i18n.t('ui.citizen.initiator', lang)}: {who}")
+    membership = str(row.get("group_membership") or "")
+    if membership:
+        parts.append(f"{i18n.t('ui.citizen.membership', lang)}: {i18n.t(f'participation.membership.{membership}', lang)}")
+    contact = str(row.get("contact") or "").strip()
+    if contact:
+        parts.append(f"{i18n.t('ui.citizen.contact', lang)}: {contact}")
+    return "; ".join(parts)

@@ -148,7 +148,23 @@ DATASETS: tuple[Column, ...] = (
     Column("score_data_journey", pa.int32(), "Quality score 0-3 (data-journey awareness)."),
     Column("score_qa", pa.int32(), "Quality score 0-3 (quality assurance)."),
     Column("notes", pa.string(), "What the importer dropped or changed (identifier columns, ...).", False),
+    # the participation record (DESIGN.md, "Citizen-data quality"; Copenhagen Framework on Citizen Data)
+    Column("initiator", pa.string(), "Participation: who initiated the data (organisation or community).", False),
+    Column("initiator_kind", pa.string(), "Participation: `citizens`, `civil_society`, `official`, `academic`, "
+           "`private` or `other`.", False),
+    Column("citizen_stages", pa.string(), "Participation: `|`-separated stages of the data value chain citizens took "
+           "part in: `design`, `collection`, `analysis`, `dissemination`, `use`.", False),
+    Column("group_membership", pa.string(), "Participation: how membership of the group was established: "
+           "`self_identified`, `assigned`, `mixed` or `not_applicable` (places, not people).", False),
+    Column("contact", pa.string(), "Participation: who to contact about the data (a role or public address, not a "
+           "private person's details).", False),
 )
+
+# Vocabularies of the participation record, declared once (importers validate against them; the
+# pages translate each code as ``participation.<field>.<code>``).
+INITIATOR_KINDS: tuple[str, ...] = ("citizens", "civil_society", "official", "academic", "private", "other")
+CITIZEN_STAGES: tuple[str, ...] = ("design", "collection", "analysis", "dissemination", "use")
+GROUP_MEMBERSHIP: tuple[str, ...] = ("self_identified", "assigned", "mixed", "not_applicable")
 
 QUALITY_SCORES: tuple[str, ...] = (
     "score_relevance", "score_methods", "score_coverage",
