@@ -329,6 +329,11 @@ def cell_class(row: Any) -> str:
     return str(status)
 
 
+def _flag(value: Any) -> bool:
+    """A nullable flag (``cgd_disagrees``) read as True only when it is known and true."""
+    return value is not None and not is_missing(value) and bool(value)
+
+
 def _reason(value: Any) -> str:
     """``cgd_reason`` as text (empty for evidence that counts, missing or NaN alike)."""
     return "" if value is None or is_missing(value) else str(value)
@@ -717,7 +722,7 @@ def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, offic
             lines.append(i18n.t("hover.participation", lang, text=_esc(participation)))
         disagrees = row.get("cgd_disagrees")
         if disagrees is not None and not is_missing(disagrees):
-            lines.append(i18n.t("hover.disagree" if bool(disagrees) else "hover.agree", lang,
+            lines.append(i18n.t("hover.cgd_disagree" if bool(disagrees) else "hover.cgd_agree", lang,
                                 diff=i18n.format_points(row.get("cgd_diff"), lang),
                                 margin=i18n.format_number(row.get("cgd_margin"), lang)))
     gap = row.get("outcome_gap")
@@ -842,8 +847,8 @@ def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official
     dis = cells["cgd_disagrees"]
     known = dis.notna().to_numpy()
     flag = np.array([bool(x) if k else False for x, k in zip(dis, known, strict=True)], dtype=bool)
-    h.add([i18n.t("hover.agree", lang, diff=_slot("diff"), margin=_slot("margin")),
-           i18n.t("hover.disagree", lang, diff=_slot("diff"), margin=_slot("margin"))],
+    h.add([i18n.t("hover.cgd_agree", lang, diff=_slot("diff"), margin=_slot("margin")),
+           i18n.t("hover.cgd_disagree", lang, diff=_slot("diff"), margin=_slot("margin"))],
           when(np.where(flag, 1, 0), ~na & known))
     h.add([i18n.t("hover.outcome_gap", lang, gap=_slot("gap"), year=_slot("gy"))],
           when(0, ~na & cells["outcome_gap"].notna().to_numpy()))
@@ -894,7 +899,7 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         data["class_label"] = [label_of[c] for c in classes]
         for col in ("status", "official_latest_year", "official_value", "official_suppressed", "total_latest_year",
                     "total_value", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_suppressed", "cgd_n",
-                    "cgd_datasets", "outcome_gap"):
+                    "cgd_datasets", "cgd_reason", "cgd_diff", "cgd_disagrees", "outcome_gap"):
             data[col] = cells[col].to_numpy()
         # the dataset behind the figure shown: the group's own, or the total a group is hidden in
         official_dataset = [own.get(c, "") if not ny else (total.get(c, "") if not nt else "")
@@ -1178,6 +1183,7 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
             c = rec["class"]
             zr.append(idx[c] + 0.5)
             sym = pal.STATUS_STYLES[c].symbol if c != "filled" else pal.STATUS_STYLES[_official_only(rec)].symbol
+            # a disagreement with the official figure is told in the hover (and the data table)
             tr.append(sym + (pal.CITIZEN_SYMBOL if rec["cgd_present"] and c != "not_applicable" else ""))
             ind = rec["indicator"]
             unit = unit_cache.setdefault(ind, _unit(store, ind))
@@ -1231,7 +1237,7 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
     shown["group_label"] = [group_label(store, g, lang) for g in shown["group"]]
     keep = ["indicator", "area_code", "area_name", "group", "group_label", "class_label", "status",
             "official_latest_year", "official_value", "official_suppressed", "cgd_status", "cgd_value", "cgd_n",
-            "cgd_suppressed", "cgd_datasets", "outcome_gap"]
+            "cgd_suppressed", "cgd_datasets", "cgd_reason", "cgd_diff", "cgd_disagrees", "outcome_gap"]
     shown = shown[keep].rename(columns={"class_label": "class"}).reset_index(drop=True)
     ds_ids = list(offd.get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
     applicable = cells[cells["class"] != "not_applicable"]
@@ -1404,7 +1410,8 @@ def group_comparison(store: Any, view: View) -> ChartResult:
                 marker={"symbol": pal.CITIZEN_MARKER, "size": 16, "color": pal.CITIZEN_MARKER_COLOR,
                         "line": {"width": 1.5, "color": pal.TEXT}},
                 text=["  " + i18n.t("fig.groups.citizen_text", lang, value=i18n.format_value(v, unit, lang))
-                      for v in cg_ok["cgd_value"]],
+                      + (f" {pal.DISAGREE_SYMBOL}" if _flag(d) else "")
+                      for v, d in zip(cg_ok["cgd_value"], cg_ok["cgd_disagrees"], strict=True)],
                 textposition="middle right", textfont={"size": th.font_size - 1, "color": th.text},
                 customdata=[_group_hover(store, r, view, unit) for r in cg_ok.to_dict("records")],
                 hovertemplate="%{customdata}<extra></extra>", cliponaxis=False))
@@ -1438,7 +1445,8 @@ def group_comparison(store: Any, view: View) -> ChartResult:
                      side="right" if view.is_rtl else "left")
     shown = rows[["group", "group_label", "status", "official_latest_year", "official_value", "lower", "upper",
                   "official_suppressed", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_n", "cgd_suppressed",
-                  "cgd_datasets", "outcome_gap", "outcome_gap_year"]].reset_index(drop=True)
+                  "cgd_datasets", "cgd_reason", "cgd_diff", "cgd_margin", "cgd_disagrees", "outcome_gap",
+                  "outcome_gap_year"]].reset_index(drop=True)
     shown.insert(0, "area_name", area_nm)
     shown.insert(0, "area_code", area)
     shown.insert(0, "indicator", ind)
