@@ -899,7 +899,7 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         data["class_label"] = [label_of[c] for c in classes]
         for col in ("status", "official_latest_year", "official_value", "official_suppressed", "total_latest_year",
                     "total_value", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_suppressed", "cgd_n",
-                    "cgd_datasets", "cgd_reason", "cgd_diff", "cgd_disagrees", "outcome_gap"):
+                    "cgd_datasets", "cgd_reason", "cgd_reason_detail", "cgd_diff", "cgd_disagrees", "outcome_gap"):
             data[col] = cells[col].to_numpy()
         # the dataset behind the figure shown: the group's own, or the total a group is hidden in
         official_dataset = [own.get(c, "") if not ny else (total.get(c, "") if not nt else "")
