@@ -55,8 +55,9 @@ CGD_MEANINGS: dict[str, str] = {
 }
 HEADLINE_MEANINGS: dict[str, str] = {
     "covered": "The office has a current figure for the group (status `current`).",
-    "filled": "Official gap (stale, hidden in a total or missing), but citizen data is present: filled by citizen data.",
-    "blind_spot": "Neither a current official figure nor present citizen data.",
+    "filled": "Official gap (stale, hidden in a total or missing), but citizen evidence that counts: filled by "
+              "citizen data.",
+    "blind_spot": "Neither a current official figure nor citizen evidence that counts.",
     "not_applicable": "The group is not relevant to the indicator.",
 }
 AREA_SCORE_COLUMNS: dict[str, str] = {
@@ -173,7 +174,23 @@ def render_data_model() -> str:
         "**Outcome gap** = group value − total value in the latest year within the window where both "
         "exist, signed by the indicator's polarity so that a positive number means the group is worse "
         "off. **Gap score** = (stale + aggregate_only + missing) / applicable cells; **blind-spot score** "
-        "= cells with neither a current official figure nor present citizen data / applicable cells.",
+        "= cells with neither a current official figure nor citizen evidence that counts / applicable cells.",
+        "",
+        "**Citizen evidence that counts** (what makes a cell `filled`): citizen figures for the cell "
+        "within the window, from datasets whose quality verdict is `usable`, shown (not suppressed). "
+        "The cell's citizen figure is the n-weighted mean over every year of the window that has such a "
+        "figure (`cgd_n` their respondents added up, `cgd_latest_year` the newest, `cgd_datasets` all of "
+        "them). Datasets of another verdict are never pooled with usable ones; their figure is still shown, "
+        "with `cgd_reason` `not_usable`. A suppressed figure (`cgd_reason` `suppressed`: `small`, fewer "
+        "than k respondents behind the figure itself, rows suppressed at source not counting; `source`; "
+        "`complementary`, hidden so that no suppressed figure can be worked out from its parent area, "
+        "sibling areas or the other groups of the area) and older data (`stale`) never fill a cell.",
+        "",
+        "**Official and citizen side by side**: where a cell has both figures in the same unit, "
+        "`cgd_diff` is citizen minus official and `cgd_margin` their combined 95 % uncertainty (half the "
+        "official interval when bounds are published; for percentages the Agresti–Coull sampling margin "
+        "1.96 √(p(1−p)/(n+4)) of the citizen figure, p = (x+2)/(n+4); added in quadrature). "
+        "`cgd_disagrees` is true when |cgd_diff| exceeds it, empty when it cannot be judged.",
         "",
     ]
     return "\n".join(out)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import i18n
+from . import i18n, quality
 from . import palette as pal
 from .settings import PROJECT_DIR
 from .views import (
@@ -316,17 +316,27 @@ def cell_class(row: Any) -> str:
     """The one classification of a coverage cell used by maps, matrices and exports.
 
     ``not_applicable``; ``suppressed`` (measured but not published); ``current``; ``filled``
-    (official gap, citizen data present); else the official status (stale, aggregate_only,
-    missing) -- those three are the blind spots.
+    (official gap, citizen evidence that counts: present, with no ``cgd_reason`` against it);
+    else the official status (stale, aggregate_only, missing) -- those three are the blind spots.
     """
     status = row["status"]
     if status == "not_applicable":
         return "not_applicable"
     if status == "current":
         return "suppressed" if bool(row.get("official_suppressed")) else "current"
-    if row.get("cgd_status") == "present":
+    if row.get("cgd_status") == "present" and not _reason(row.get("cgd_reason")):
         return "filled"
     return str(status)
+
+
+def _flag(value: Any) -> bool:
+    """A nullable flag (``cgd_disagrees``) read as True only when it is known and true."""
+    return value is not None and not is_missing(value) and bool(value)
+
+
+def _reason(value: Any) -> str:
+    """``cgd_reason`` as text (empty for evidence that counts, missing or NaN alike)."""
+    return "" if value is None or is_missing(value) else str(value)
 
 
 def class_label(cls: str, lang: str) -> str:
@@ -471,6 +481,16 @@ def _producers(store: Any, dataset_ids: str | None) -> str:
     return ", ".join(dict.fromkeys(out))
 
 
+def _participation(store: Any, dataset_ids: str | None, lang: str) -> str:
+    """The short participation record of the datasets behind a citizen figure (one per distinct record)."""
+    if dataset_ids is None or is_missing(dataset_ids):
+        return ""
+    ds = _dataset_table(store)
+    out = [quality.participation_text(ds.loc[d.strip()].to_dict(), lang)
+           for d in str(dataset_ids).split(",") if d.strip() in ds.index]
+    return " / ".join(dict.fromkeys(out))
+
+
 def _producer_map(store: Any, dataset_ids: Any) -> dict[str, str]:
     """:func:`_producers` of each distinct dataset-id list in ``dataset_ids`` (a map shows
     thousands of cells but only a handful of distinct lists)."""
@@ -509,6 +529,7 @@ _FORMATS: dict[str, tuple[int, Callable[[float, str, str], str]]] = {
     "percent": (2, lambda x, lang, unit: i18n.format_percent(x, lang)),     # a share, shown as 0 decimals of %
     "count": (0, lambda x, lang, unit: i18n.format_number(x, lang, decimals=0)),
     "points": (1, lambda x, lang, unit: i18n.format_points(x, lang)),
+    "count1": (1, lambda x, lang, unit: i18n.format_number(x, lang, decimals=1)),
 }
 
 
@@ -680,16 +701,30 @@ def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, offic
     else:
         cyear = i18n.format_year(row.get("cgd_latest_year"), lang)
         n = i18n.format_number(row.get("cgd_n"), lang, decimals=0)
+        reason, detail = _reason(row.get("cgd_reason")), _reason(row.get("cgd_reason_detail"))
         if bool(row.get("cgd_suppressed")):
-            lines.append(i18n.t("hover.citizen_suppressed", lang, year=cyear, n=n, k=k))
+            key = {"source": "hover.citizen_suppressed_source",
+                   "complementary": "hover.citizen_suppressed_complementary"}.get(detail, "hover.citizen_suppressed")
+            lines.append(i18n.t(key, lang, year=cyear, n=n, k=k))
         else:
             lines.append(i18n.t("hover.citizen", lang, value=i18n.format_value(row.get("cgd_value"), unit, lang),
                                 year=cyear, n=n))
         if row.get("cgd_status") == "stale":
             lines.append(i18n.t("hover.citizen_stale", lang))
+        elif reason == "not_usable":
+            lines.append(i18n.t("hover.citizen_not_counted", lang,
+                                reason=_esc(quality.verdict_reason_text(detail, lang))))
         producers = _producers(store, row.get("cgd_datasets"))
         if producers:
             lines.append(i18n.t("hover.citizen_producer", lang, producer=_esc(producers)))
+        participation = _participation(store, row.get("cgd_datasets"), lang)
+        if participation:
+            lines.append(i18n.t("hover.participation", lang, text=_esc(participation)))
+        disagrees = row.get("cgd_disagrees")
+        if disagrees is not None and not is_missing(disagrees):
+            lines.append(i18n.t("hover.cgd_disagree" if bool(disagrees) else "hover.cgd_agree", lang,
+                                diff=i18n.format_points(row.get("cgd_diff"), lang),
+                                margin=i18n.format_number(row.get("cgd_margin"), lang)))
     gap = row.get("outcome_gap")
     raw_gap = row.get("group_minus_total")
     if not is_missing(gap):
@@ -733,7 +768,9 @@ def cell_classes(cells: pd.DataFrame) -> np.ndarray:
     cgd = cells["cgd_status"].to_numpy(dtype=object)
     sup = _truthy(cells["official_suppressed"])
     out = np.array([str(x) for x in status], dtype=object)
-    out[cgd == "present"] = "filled"
+    counts = np.array([not _reason(x) for x in cells["cgd_reason"]], dtype=bool) if "cgd_reason" in cells \
+        else np.ones(len(cells), dtype=bool)
+    out[(cgd == "present") & counts] = "filled"
     out[status == "current"] = np.where(sup[status == "current"], "suppressed", "current")
     out[status == "not_applicable"] = "not_applicable"
     return out
@@ -784,15 +821,41 @@ def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official
           when([pick.get(p, -1) for p in official_producer], ~na & ~(no_year & no_total)))
     cgd = cells["cgd_status"].to_numpy(dtype=object)
     none = cgd == "none"
+    reason = np.array([_reason(x) for x in cells["cgd_reason"]], dtype=object)
+    detail = np.array([_reason(x) for x in cells["cgd_reason_detail"]], dtype=object)
+    sup = _truthy(cells["cgd_suppressed"])
     h.add([i18n.t("hover.citizen_none", lang),
            i18n.t("hover.citizen_suppressed", lang, year=_slot("cy"), n=_slot("n"), k=k),
+           i18n.t("hover.citizen_suppressed_source", lang, year=_slot("cy"), n=_slot("n")),
+           i18n.t("hover.citizen_suppressed_complementary", lang, year=_slot("cy"), n=_slot("n")),
            i18n.t("hover.citizen", lang, value=_slot("cv"), year=_slot("cy"), n=_slot("n"))],
-          when(np.select([none, _truthy(cells["cgd_suppressed"])], [0, 1], 2), ~na))
+          when(np.select([none, sup & (detail == "source"), sup & (detail == "complementary"), sup],
+                         [0, 2, 3, 1], 4), ~na))
     h.add([i18n.t("hover.citizen_stale", lang)], when(0, ~na & ~none & (cgd == "stale")))
+    why = sorted({d for r, d in zip(reason, detail, strict=True) if r == "not_usable"})
+    pick = {d: i for i, d in enumerate(why)}
+    h.add([i18n.t("hover.citizen_not_counted", lang, reason=_esc(quality.verdict_reason_text(d, lang))) for d in why],
+          when([pick.get(d, -1) if r == "not_usable" else -1 for r, d in zip(reason, detail, strict=True)],
+               ~na & ~none & (cgd != "stale")))
     names = sorted({p for p in citizen_producer if p})
     pick = {p: i for i, p in enumerate(names)}
     h.add([i18n.t("hover.citizen_producer", lang, producer=_esc(p)) for p in names],
           when([pick.get(p, -1) for p in citizen_producer], ~na & ~none))
+    texts = {d: _participation(store, d, lang) for d in dict.fromkeys(_objects(cells["cgd_datasets"]))
+             if isinstance(d, str)}
+    names = sorted({x for x in texts.values() if x})
+    pick = {p: i for i, p in enumerate(names)}
+    h.add([i18n.t("hover.participation", lang, text=_esc(p)) for p in names],
+          when([pick.get(texts.get(d, ""), -1) if isinstance(d, str) else -1 for d in _objects(cells["cgd_datasets"])],
+               ~na & ~none))
+    h.slots["diff"] = _format_many(cells["cgd_diff"], "points", lang)
+    h.slots["margin"] = _format_many(cells["cgd_margin"], "count1", lang)
+    dis = cells["cgd_disagrees"]
+    known = dis.notna().to_numpy()
+    flag = np.array([bool(x) if k else False for x, k in zip(dis, known, strict=True)], dtype=bool)
+    h.add([i18n.t("hover.cgd_agree", lang, diff=_slot("diff"), margin=_slot("margin")),
+           i18n.t("hover.cgd_disagree", lang, diff=_slot("diff"), margin=_slot("margin"))],
+          when(np.where(flag, 1, 0), ~na & known))
     signed = cells["outcome_gap"].notna().to_numpy()
     unsigned = ~signed & (cells["group_minus_total"].notna().to_numpy() if "group_minus_total" in cells else False)
     h.add([i18n.t("hover.outcome_gap", lang, gap=_slot("gap"), year=_slot("gy")),
@@ -845,7 +908,7 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         data["class_label"] = [label_of[c] for c in classes]
         for col in ("status", "official_latest_year", "official_value", "official_suppressed", "total_latest_year",
                     "total_value", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_suppressed", "cgd_n",
-                    "cgd_datasets", "outcome_gap"):
+                    "cgd_datasets", "cgd_reason", "cgd_reason_detail", "cgd_diff", "cgd_disagrees", "outcome_gap"):
             data[col] = cells[col].to_numpy()
         # the dataset behind the figure shown: the group's own, or the total a group is hidden in
         official_dataset = [own.get(c, "") if not ny else (total.get(c, "") if not nt else "")
@@ -1129,6 +1192,7 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
             c = rec["class"]
             zr.append(idx[c] + 0.5)
             sym = pal.STATUS_STYLES[c].symbol if c != "filled" else pal.STATUS_STYLES[_official_only(rec)].symbol
+            # a disagreement with the official figure is told in the hover (and the data table)
             tr.append(sym + (pal.CITIZEN_SYMBOL if rec["cgd_present"] and c != "not_applicable" else ""))
             ind = rec["indicator"]
             unit = unit_cache.setdefault(ind, _unit(store, ind))
@@ -1182,7 +1246,7 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
     shown["group_label"] = [group_label(store, g, lang) for g in shown["group"]]
     keep = ["indicator", "area_code", "area_name", "group", "group_label", "class_label", "status",
             "official_latest_year", "official_value", "official_suppressed", "cgd_status", "cgd_value", "cgd_n",
-            "cgd_suppressed", "cgd_datasets", "outcome_gap"]
+            "cgd_suppressed", "cgd_datasets", "cgd_reason", "cgd_diff", "cgd_disagrees", "outcome_gap"]
     shown = shown[keep].rename(columns={"class_label": "class"}).reset_index(drop=True)
     ds_ids = list(offd.get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
     applicable = cells[cells["class"] != "not_applicable"]
@@ -1355,7 +1419,8 @@ def group_comparison(store: Any, view: View) -> ChartResult:
                 marker={"symbol": pal.CITIZEN_MARKER, "size": 16, "color": pal.CITIZEN_MARKER_COLOR,
                         "line": {"width": 1.5, "color": pal.TEXT}},
                 text=["  " + i18n.t("fig.groups.citizen_text", lang, value=i18n.format_value(v, unit, lang))
-                      for v in cg_ok["cgd_value"]],
+                      + (f" {pal.DISAGREE_SYMBOL}" if _flag(d) else "")
+                      for v, d in zip(cg_ok["cgd_value"], cg_ok["cgd_disagrees"], strict=True)],
                 textposition="middle right", textfont={"size": th.font_size - 1, "color": th.text},
                 customdata=[_group_hover(store, r, view, unit) for r in cg_ok.to_dict("records")],
                 hovertemplate="%{customdata}<extra></extra>", cliponaxis=False))
@@ -1389,7 +1454,8 @@ def group_comparison(store: Any, view: View) -> ChartResult:
                      side="right" if view.is_rtl else "left")
     shown = rows[["group", "group_label", "status", "official_latest_year", "official_value", "lower", "upper",
                   "official_suppressed", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_n", "cgd_suppressed",
-                  "cgd_datasets", "outcome_gap", "outcome_gap_year"]].reset_index(drop=True)
+                  "cgd_datasets", "cgd_reason", "cgd_diff", "cgd_margin", "cgd_disagrees", "outcome_gap",
+                  "outcome_gap_year"]].reset_index(drop=True)
     shown.insert(0, "area_name", area_nm)
     shown.insert(0, "area_code", area)
     shown.insert(0, "indicator", ind)

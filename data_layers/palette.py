@@ -84,6 +84,7 @@ HEADLINE_STYLES: dict[str, StatusStyle] = {
 HEADLINE_ORDER: tuple[str, ...] = tuple(HEADLINE_STYLES)
 
 CITIZEN_SYMBOL = "▲"
+DISAGREE_SYMBOL = "≠"  # citizen and official figures differ beyond their combined margin
 """Appended to a cell's text when citizen data is present; also the map marker shape."""
 CITIZEN_MARKER = "triangle-up"
 OFFICIAL_MARKER = "circle"

@@ -6,9 +6,14 @@ ONS protocol for non-official sources). Official datasets get no verdict.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from .schema import GATEWAYS, QUALITY_SCORES
+
+CITIZEN_INITIATORS = ("citizens", "civil_society")  # initiator kinds that make data citizen-initiated
+CORE_STAGES = ("design", "collection")  # taking part in one of these makes it citizen data (Copenhagen Framework)
 
 USABLE_MEAN = 1.5  # ONS protocol: mean of the six scores must exceed this
 
@@ -31,10 +36,108 @@ def verdict(row: dict | pd.Series) -> str:
     return "usable"
 
 
+def verdict_reason(row: dict | pd.Series) -> str:
+    """Why a citizen dataset is not usable, as a short code the pages translate; ``""`` when usable.
+
+    ``not_assessed``; ``gateway_<name>`` (a failed gateway check, the first in ``GATEWAYS`` order);
+    ``score_<name>=0`` (a zero score); ``mean=<m>`` (the mean not above ``USABLE_MEAN``);
+    ``gateway_unknown`` (scores fine, a gateway check not answered: "use with caution").
+    """
+    v = verdict(row)
+    if v in ("usable", ""):
+        return ""
+    if v == "not assessed":
+        return "not_assessed"
+    failed = [g for g in GATEWAYS if row.get(g) is False]
+    if failed:
+        return failed[0]
+    scores = {s: int(row.get(s)) for s in QUALITY_SCORES}
+    zero = [s for s, x in scores.items() if x == 0]
+    if zero:
+        return f"{zero[0]}=0"
+    mean = sum(scores.values()) / len(scores)
+    if mean <= USABLE_MEAN:
+        return f"mean={mean:.2f}"
+    return "gateway_unknown"
+
+
 def verdicts(datasets: pd.DataFrame) -> pd.DataFrame:
-    """The catalogue with ``quality_mean`` and ``verdict`` columns added."""
+    """The catalogue with ``quality_mean``, ``verdict`` and ``verdict_reason`` columns added."""
     out = datasets.copy()
     scores = out[list(QUALITY_SCORES)].apply(pd.to_numeric, errors="coerce")
     out["quality_mean"] = scores.mean(axis=1, skipna=False).round(2)
-    out["verdict"] = [verdict(r) for r in out.to_dict("records")]
+    records = out.to_dict("records")
+    out["verdict"] = [verdict(r) for r in records]
+    out["verdict_reason"] = [verdict_reason(r) for r in records]
+    out["participation"] = [participation_basis(r) if r.get("source_kind") == "citizen" else "" for r in records]
     return out
+
+
+def participation_basis(row: dict | pd.Series) -> str:
+    """What the participation record says makes the data citizen data (Copenhagen Framework on
+    Citizen Data: citizens initiated it, or took part at least in its design or collection).
+
+    ``initiated``, ``took_part``, ``not_citizen_data`` (recorded, neither holds) or ``not_recorded``.
+    """
+    kind = str(row.get("initiator_kind") or "")
+    stages = {s for s in str(row.get("citizen_stages") or "").split("|") if s}
+    if not kind and not stages:
+        return "not_recorded"
+    if kind in CITIZEN_INITIATORS:
+        return "initiated"
+    if stages & set(CORE_STAGES):
+        return "took_part"
+    return "not_citizen_data"
+
+
+# --- words for people (every page, hover and brief says it the same way) ---------------------------
+
+def verdict_reason_text(detail: str, lang: str = "en") -> str:
+    """``not usable: fails the need gateway`` for a :func:`verdict_reason` code."""
+    from . import i18n
+
+    detail = str(detail or "")
+    if detail.startswith("score_") and detail.endswith("=0"):
+        return i18n.t("reason.score_zero", lang, score=i18n.t(f"ui.citizen.{detail[:-2]}", lang))
+    if detail.startswith("mean="):
+        return i18n.t("reason.mean", lang, mean=i18n.format_number(float(detail[5:]), lang, decimals=2))
+    return i18n.t(f"reason.{detail}", lang) if detail else ""
+
+
+def cell_reason_text(reason: str, detail: str, n: Any, lang: str = "en") -> str:
+    """Why a cell's citizen data does not count (``cgd_reason`` / ``cgd_reason_detail``); ``""`` when it does."""
+    from . import i18n
+
+    if reason == "not_usable":
+        return verdict_reason_text(detail, lang)
+    if reason == "suppressed":
+        return i18n.t(f"reason.{detail or 'small'}", lang, n=i18n.format_number(n, lang, decimals=0))
+    if reason == "stale":
+        return i18n.t("reason.stale", lang)
+    return ""
+
+
+def participation_text(row: dict | pd.Series, lang: str = "en", *, short: bool = True) -> str:
+    """The participation record in words: short (``initiated by citizens; design, collection``) for
+    hovers, or with the initiator, group membership and contact for cards and briefs."""
+    from . import i18n
+
+    basis = participation_basis(row)
+    stages = [s for s in str(row.get("citizen_stages") or "").split("|") if s]
+    parts = [i18n.t(f"participation.basis.{basis}", lang)]
+    if stages:
+        parts.append(", ".join(i18n.t(f"participation.stage.{s}", lang) for s in stages))
+    if short:
+        return "; ".join(parts)
+    initiator = str(row.get("initiator") or "").strip()
+    kind = str(row.get("initiator_kind") or "")
+    if initiator or kind:
+        who = ", ".join(x for x in (initiator, i18n.t(f"participation.kind.{kind}", lang) if kind else "") if x)
+        parts.append(f"{i18n.t('ui.citizen.initiator', lang)}: {who}")
+    membership = str(row.get("group_membership") or "")
+    if membership:
+        parts.append(f"{i18n.t('ui.citizen.membership', lang)}: {i18n.t(f'participation.membership.{membership}', lang)}")
+    contact = str(row.get("contact") or "").strip()
+    if contact:
+        parts.append(f"{i18n.t('ui.citizen.contact', lang)}: {contact}")
+    return "; ".join(parts)

@@ -230,6 +230,10 @@ def _citizen(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> list[tuple[di
                  "sampling": "Two-stage cluster sample of barangays, then households with a person with disabilities",
                  "collection_start": "2022-03-01", "collection_end": "2023-11-30", "point_kind": "none",
                  "consent": "Verbal informed consent, recorded; no names stored",
+                 "initiator": "Kapansanan Rights Network, an organisation of persons with disabilities",
+                 "initiator_kind": "civil_society", "citizen_stages": "design|collection|analysis|dissemination|use",
+                 "group_membership": "self_identified",
+                 "contact": "Research officer, Kapansanan Rights Network (research@kapansanan.example)",
                  "gateway_ethics": True, "gateway_transparency": True, "gateway_need": True,
                  "score_relevance": 3, "score_methods": 2, "score_coverage": 2, "score_timeliness": 3,
                  "score_data_journey": 2, "score_qa": 2}, pd.DataFrame(rows)))
@@ -254,6 +258,9 @@ def _citizen(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> list[tuple[di
                  "sampling": "Census of communal water points in participating rural barangays",
                  "collection_start": "2023-01-10", "collection_end": "2024-10-31", "point_kind": "place",
                  "consent": "Not applicable: places, not people",
+                 "initiator": "Barangay water committees", "initiator_kind": "citizens",
+                 "citizen_stages": "design|collection|dissemination|use", "group_membership": "not_applicable",
+                 "contact": "Tubig Watch data desk (data@tubigwatch.example)",
                  "gateway_ethics": True, "gateway_transparency": True, "gateway_need": True,
                  "score_relevance": 3, "score_methods": 2, "score_coverage": 2, "score_timeliness": 3,
                  "score_data_journey": 2, "score_qa": 2}, pd.DataFrame(rows)))
@@ -277,6 +284,9 @@ def _citizen(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> list[tuple[di
                  "sampling": "Beaches chosen by local volunteer groups (convenience sample)",
                  "collection_start": "2022-09-17", "collection_end": "2024-09-21", "point_kind": "place",
                  "consent": "Not applicable: places, not people",
+                 "initiator": "Coastal cleanup volunteers' network", "initiator_kind": "citizens",
+                 "citizen_stages": "collection|dissemination", "group_membership": "not_applicable",
+                 "contact": "Network coordinator (audits@coastalcleanup.example)",
                  "gateway_ethics": True, "gateway_transparency": True, "gateway_need": True,
                  "score_relevance": 3, "score_methods": 2, "score_coverage": 1, "score_timeliness": 3,
                  "score_data_journey": 2, "score_qa": 2}, pd.DataFrame(rows)))
@@ -296,6 +306,9 @@ def _citizen(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> list[tuple[di
                  "sampling": "Full enumeration of participating settlements", "collection_start": "2021-02-01",
                  "collection_end": "2021-12-15", "point_kind": "people",
                  "consent": "Community and household consent; results published only as settlement aggregates",
+                 "initiator": "Urban poor federation's savings groups", "initiator_kind": "citizens",
+                 "citizen_stages": "design|collection|analysis|dissemination|use", "group_membership": "self_identified",
+                 "contact": "Federation secretariat (profiling@urbanpoor.example)",
                  "gateway_ethics": True, "gateway_transparency": True, "gateway_need": True,
                  "score_relevance": 3, "score_methods": 2, "score_coverage": 1, "score_timeliness": 2,
                  "score_data_journey": 3, "score_qa": 2}, pd.DataFrame(rows)))
@@ -315,6 +328,9 @@ def _citizen(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> list[tuple[di
                  "sampling": "Communities that asked to take part", "collection_start": "2019-06-01",
                  "collection_end": "2020-12-31", "point_kind": "people",
                  "consent": "Free, prior and informed consent of each community",
+                 "initiator": "Indigenous peoples' organisations with the councils of elders", "initiator_kind": "citizens",
+                 "citizen_stages": "design|collection|analysis|use", "group_membership": "self_identified",
+                 "contact": "Mapping network secretariat (maps@ipmapping.example)",
                  "gateway_ethics": True, "gateway_transparency": True, "gateway_need": True,
                  "score_relevance": 3, "score_methods": 2, "score_coverage": 1, "score_timeliness": 2,
                  "score_data_journey": 3, "score_qa": 1}, pd.DataFrame(rows)))
@@ -330,6 +346,9 @@ def _citizen(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> list[tuple[di
                  "method": "Self-selected online questionnaire shared on social media",
                  "sampling": "None (self-selected respondents online)", "collection_start": "2024-02-01",
                  "collection_end": "2024-03-15", "point_kind": "none", "consent": "Online consent tick-box",
+                 "initiator": "Student council network", "initiator_kind": "civil_society",
+                 "citizen_stages": "collection", "group_membership": "self_identified",
+                 "contact": "Network officers (poll@studentcouncils.example)",
                  "gateway_ethics": True, "gateway_transparency": True, "gateway_need": False,
                  "score_relevance": 2, "score_methods": 0, "score_coverage": 1, "score_timeliness": 3,
                  "score_data_journey": 1, "score_qa": 1}, pd.DataFrame(rows)))
@@ -369,6 +388,7 @@ def generate(out: Path) -> GapStore:
             "format": "generated", "rows_read": len(obs), "rows_stored": len(obs), "rows_rejected": 0,
             "k_min": 5, "url": "", "notes": "Synthetic, illustrative values.",
         })
-        meta.setdefault("consent", "")
+        for key in ("consent", "initiator", "initiator_kind", "citizen_stages", "group_membership", "contact"):
+            meta.setdefault(key, "")
         storage.write_dataset(out, meta, obs)
     return GapStore(out)

@@ -148,17 +148,23 @@ DATASETS: tuple[Column, ...] = (
     Column("score_data_journey", pa.int32(), "Quality score 0-3 (data-journey awareness)."),
     Column("score_qa", pa.int32(), "Quality score 0-3 (quality assurance)."),
     Column("notes", pa.string(), "What the importer dropped or changed (identifier columns, ...).", False),
-    # participation (Copenhagen Framework on Citizen Data): optional, from the metadata's `participation:` table
-    Column("participation_initiated_by", pa.string(), "Participation: who initiated the data (citizens, a CSO, an "
-           "agency...)."),
-    Column("participation_stages", pa.string(), "Participation: stages of the data value chain citizens took part "
-           "in, comma-separated (design, collection, analysis, dissemination, use)."),
-    Column("participation_membership", pa.string(), "Participation: how group membership was established "
-           "(self-identified, assigned, not applicable)."),
-    Column("participation_consent_basis", pa.string(), "Participation: the consent basis."),
-    Column("participation_contact", pa.string(), "Participation: who to contact about the data."),
+    # the participation record (DESIGN.md, "Citizen-data quality"; Copenhagen Framework on Citizen Data)
+    Column("initiator", pa.string(), "Participation: who initiated the data (organisation or community).", False),
+    Column("initiator_kind", pa.string(), "Participation: `citizens`, `civil_society`, `official`, `academic`, "
+           "`private` or `other`.", False),
+    Column("citizen_stages", pa.string(), "Participation: `|`-separated stages of the data value chain citizens took "
+           "part in: `design`, `collection`, `analysis`, `dissemination`, `use`.", False),
+    Column("group_membership", pa.string(), "Participation: how membership of the group was established: "
+           "`self_identified`, `assigned`, `mixed` or `not_applicable` (places, not people).", False),
+    Column("contact", pa.string(), "Participation: who to contact about the data (a role or public address, not a "
+           "private person's details).", False),
 )
-PARTICIPATION_STAGES: tuple[str, ...] = ("design", "collection", "analysis", "dissemination", "use")
+
+# Vocabularies of the participation record, declared once (importers validate against them; the
+# pages translate each code as ``participation.<field>.<code>``).
+INITIATOR_KINDS: tuple[str, ...] = ("citizens", "civil_society", "official", "academic", "private", "other")
+CITIZEN_STAGES: tuple[str, ...] = ("design", "collection", "analysis", "dissemination", "use")
+GROUP_MEMBERSHIP: tuple[str, ...] = ("self_identified", "assigned", "mixed", "not_applicable")
 
 QUALITY_SCORES: tuple[str, ...] = (
     "score_relevance", "score_methods", "score_coverage",
@@ -190,10 +196,19 @@ CITIZEN_FACTS: tuple[Column, ...] = (
     Column("level", pa.int32(), "Admin level of the area.", False),
     Column("group_id", pa.string(), "Group.", False),
     Column("year", pa.int32(), "Reference year.", False),
-    Column("value", pa.float64(), "n-weighted mean of the citizen figures (null if suppressed)."),
-    Column("n", pa.int64(), "Respondents or points behind it.", False),
-    Column("suppressed", pa.bool_(), "Fewer than k respondents, or suppressed at source.", False),
+    Column("usable", pa.bool_(), "True for the figure of datasets whose quality verdict is usable (evidence that "
+           "counts); datasets of other verdicts make a separate row, never pooled with them.", False),
+    Column("value", pa.float64(), "n-weighted mean of the rows not suppressed at source (null if suppressed)."),
+    Column("n", pa.int64(), "Respondents or points behind the figure (rows suppressed at source excluded); when "
+           "none stand behind it, the respondents reported.", False),
+    Column("suppressed", pa.bool_(), "Not shown: see `suppression`.", False),
+    Column("suppression", pa.string(), "Empty when shown; `small` (fewer than k respondents behind it), `source` "
+           "(suppressed by its producer) or `complementary` (hidden so that no suppressed figure can be worked out "
+           "from its parent area, sibling areas or the area's other groups).", False),
     Column("datasets", pa.string(), "Comma-separated dataset ids, sorted.", False),
+    Column("reason", pa.string(), "Why the datasets' verdict is not usable (`gateway_need`, `score_methods=0`, "
+           "`mean=1.33`, `not_assessed`, `gateway_unknown`); empty when usable.", False),
+    Column("unit", pa.string(), "Unit of measure of the rows behind the figure; empty when they mix units.", False),
 )
 
 TABLES: dict[str, tuple[tuple[Column, ...], str, str]] = {
@@ -229,10 +244,19 @@ CELL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("total_value", "The newest total of the shown series and unit."),
     ("cgd_status", "none, present (within the window) or stale."),
     ("cgd_latest_year", "Year of the newest citizen figure."),
-    ("cgd_value", "Citizen figure (n-weighted mean); empty when suppressed."),
-    ("cgd_suppressed", "True when the citizen figure rests on fewer than k respondents."),
+    ("cgd_value", "Citizen figure: n-weighted mean over the window's years of evidence that counts (else the figure "
+                  "described by cgd_reason); empty when suppressed."),
+    ("cgd_suppressed", "True when the citizen figure is not shown: fewer than k respondents behind it, suppressed at "
+                       "source, or hidden so that no suppressed figure can be worked out (complementary)."),
     ("cgd_n", "Respondents or points behind the citizen figure."),
     ("cgd_datasets", "Citizen datasets behind it, comma-separated."),
+    ("cgd_reason", "Why the citizen data shown does not count (empty when it counts or there is none): suppressed, "
+                   "not_usable or stale."),
+    ("cgd_reason_detail", "For suppressed: small, source or complementary; for not_usable: the verdict's reason "
+                          "(gateway_need, score_methods=0, mean=1.33, not_assessed, gateway_unknown)."),
+    ("cgd_diff", "Citizen minus official figure, where both exist in the same unit."),
+    ("cgd_margin", "Their combined 95 % uncertainty (official bounds; citizen sampling margin for percentages)."),
+    ("cgd_disagrees", "True when the difference exceeds that margin; empty when it cannot be judged."),
     ("outcome_gap", "Group minus total in the latest year of the window with both (same series and unit), signed so "
                     "that positive = group worse off; empty when the indicator's polarity is unknown."),
     ("outcome_gap_year", "Year of that comparison."),
@@ -240,7 +264,7 @@ CELL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("series", "Series of the shown values: the indicator's headline series unless another was chosen."),
     ("unit", "Unit of the shown values."),
     ("official_value_year", "Year of official_value (the shown series' newest figure for the group)."),
-    ("headline", "covered, filled (by citizen data), blind_spot or not_applicable."),
+    ("headline", "covered, filled (official gap, citizen evidence that counts), blind_spot or not_applicable."),
 )
 
 STATUSES: tuple[str, ...] = ("current", "stale", "aggregate_only", "missing", "not_applicable")

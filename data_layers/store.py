@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 FACTS = {"official_facts": "official", "citizen_facts": "citizen"}  # view -> facts/<kind>/<indicator>.parquet
 PART_KINDS = ("official", "citizen")  # facts/parts/<kind>-<dataset>-<digest>.parquet, see _build_facts
+SUPPRESSION_MAX_ROUNDS = 1000  # complementary suppression ends far sooner (each round only adds); a guard
 FULL_SORT_MAX_ROWS = 250_000  # facts merged from more part rows are sorted by indicator only
 ALLOCATOR_FLUSH_THRESHOLD = "16MB"  # see GapStore.__init__
 
@@ -46,7 +47,7 @@ _FACTS_ORDER = {
     "official_facts": "ORDER BY indicator ASC NULLS LAST, area_code ASC NULLS LAST, group_id ASC NULLS LAST, "
                       "year ASC NULLS LAST, series ASC NULLS LAST, unit ASC NULLS LAST",
     "citizen_facts": "ORDER BY indicator ASC NULLS LAST, area_code ASC NULLS LAST, group_id ASC NULLS LAST, "
-                     "year ASC NULLS LAST",
+                     "year ASC NULLS LAST, usable DESC NULLS LAST",
 }
 
 
@@ -107,7 +108,7 @@ def _part_sql(kind: str) -> str:
 @cache
 def _facts_sql_digest() -> str:
     """Digest of the queries the facts derive from: facts built by other code are rebuilt."""
-    names = [f"{k}_parts" for k in PART_KINDS] + list(FACTS)
+    names = [f"{k}_parts" for k in PART_KINDS] + list(FACTS) + ["citizen_suppression"]
     return hashlib.sha256("\0".join(load_sql(n) for n in names).encode()).hexdigest()[:16]
 
 
@@ -157,6 +158,7 @@ class GapStore:
         self.version = ""
         self._sort_sizes: dict[str, int] = {}
         self._new_parts: dict[str, set[str]] = {}  # part files computed by the running facts build
+        self._verdict_rows: dict[str, str] = {}  # dataset -> its verdict row, part of its part's digest
         self.refresh()
 
     # --- set-up --------------------------------------------------------------------------------
@@ -219,11 +221,29 @@ class GapStore:
         tables = {
             "indicator_catalogue": ind, "group_catalogue": grp, "group_codes": gcodes,
             "indicator_exclusions": exclusions, "dimension_labels": labels, "datasets": datasets,
+            "dataset_verdicts": self._dataset_verdicts(datasets),
         }
         for name, df in tables.items():
             con.register("_tmp", df)
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _tmp")
             con.unregister("_tmp")
+
+    def _dataset_verdicts(self, datasets: pd.DataFrame) -> pd.DataFrame:
+        """Per dataset: is its verdict usable, why not, and its small-cell threshold (never below
+        the store's). The citizen facts are built from this, so a changed assessment refreshes them
+        like an import does (it is part of each part's digest)."""
+        from .quality import verdicts
+
+        v = verdicts(datasets) if len(datasets) else datasets.assign(verdict=[], verdict_reason=[])
+        k = pd.to_numeric(v["k_min"], errors="coerce").fillna(self.k_min).clip(lower=self.k_min)
+        out = pd.DataFrame({"dataset_id": v["dataset_id"].astype(str), "usable": v["verdict"].eq("usable").astype(bool),
+                            "reason": v["verdict_reason"].fillna("").astype(str), "k_min": k.astype("int64")})
+        self._verdict_rows = {r.dataset_id: f"{r.usable}|{r.reason}|{r.k_min}" for r in out.itertuples()}
+        return out
+
+    def _verdicts_digest(self) -> str:
+        """Digest of every dataset's verdict row: facts built under another quality rule are rebuilt."""
+        return hashlib.sha256(json.dumps(self._verdict_rows, sort_keys=True).encode()).hexdigest()[:16]
 
     def _create_views(self) -> None:
         con = self._con
@@ -299,7 +319,7 @@ class GapStore:
 
     def _facts_fingerprint(self) -> str | None:
         m = self._manifest()
-        if m.get("k_min") != self.k_min or m.get("sql") != _facts_sql_digest():
+        if m.get("k_min") != self.k_min or m.get("sql") != _facts_sql_digest() or m.get("verdicts") != self._verdicts_digest():
             return None
         for name, kind in FACTS.items():
             shards = m.get("shards", {}).get(name)
@@ -325,10 +345,11 @@ class GapStore:
             for kind in PART_KINDS:
                 con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
             for name in FACTS:
-                sql = _strip_comments(load_sql(name))
+                sql = self._merge_sql(name)
                 _drop_relation(con, name)
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql}) {_FACTS_ORDER[name]}",
                             {"k_min": self.k_min} if "$k_min" in sql else {})
+                con.execute("DROP TABLE IF EXISTS citizen_round")
             log.info("facts built in memory in %.2f s", time.perf_counter() - t0)
             return
         facts_dir = self.data_dir / "facts"
@@ -352,7 +373,7 @@ class GapStore:
                 con.execute(f"DROP TABLE IF EXISTS new_{kind}_parts")
             self._new_parts = {}
         storage.atomic_write_bytes(facts_dir / "manifest.json", json.dumps(
-            {"fingerprint": fp, "k_min": self.k_min, "sql": _facts_sql_digest(),
+            {"fingerprint": fp, "k_min": self.k_min, "sql": _facts_sql_digest(), "verdicts": self._verdicts_digest(),
              "parts": {p.name: inds for kind_parts in parts.values() for p, inds in kind_parts},
              "shards": shards}, indent=1, sort_keys=True).encode() + b"\n")
         log.info("facts built in %.2f s: %d dataset part(s) computed in %.2f s, %d indicator file(s) merged "
@@ -376,7 +397,8 @@ class GapStore:
             kind = json.loads(meta).get("source_kind")
             if kind not in out:
                 continue
-            key = hashlib.sha256(b"\0".join([meta, groups, areas, _part_sql(kind).encode()])).hexdigest()[:16]
+            verdict = self._verdict_rows.get(d.name, "").encode() if kind == "citizen" else b""
+            key = hashlib.sha256(b"\0".join([meta, groups, areas, _part_sql(kind).encode(), verdict])).hexdigest()[:16]
             target = parts_dir / f"{kind}-{d.name}-{key}.parquet"
             if not target.is_file():
                 missing[kind][d.name] = target
@@ -445,6 +467,8 @@ class GapStore:
             if len(todo) < len(shards):  # a few indicators: the others' rows are dropped early
                 sql = f"SELECT * FROM ({sql}) WHERE list_contains($todo, indicator)"
                 params["todo"] = todo
+            if name == "citizen_facts":  # materialised with its parameters (complementary suppression)
+                sql, params = self._merge_sql(name, sql, params), {}
             cur = self._con.cursor()
             try:
                 # a full sort costs ~0.5 s per million rows: only small stores (the committed sample)
@@ -456,6 +480,7 @@ class GapStore:
                 table = cur.sql(f"SELECT * FROM ({sql}) {order}", params=params or None).to_arrow_table()
             finally:
                 cur.close()
+                con.execute("DROP TABLE IF EXISTS citizen_round")
             _write_shards(table, shard_dir, shards)
         keep = {sh["file"] for sh in shards.values()}
         for old in shard_dir.iterdir():
@@ -468,6 +493,32 @@ class GapStore:
         else:
             self._empty_facts(name, kind)
         return shards, len(todo)
+
+    def _merge_sql(self, name: str, sql: str | None = None, params: dict[str, Any] | None = None) -> str:
+        """The query of one merged facts table; for the citizen facts, the merge is materialised
+        and complementary suppression (``sql/citizen_suppression.sql``) run on it until a round
+        hides nothing more, so every page, export and brief reads the same protected figures."""
+        sql = sql if sql is not None else _strip_comments(load_sql(name))
+        if name != "citizen_facts":
+            return sql
+        con = self._con
+        params = params if params is not None else ({"k_min": self.k_min} if "$k_min" in sql else {})
+        con.execute(f"CREATE OR REPLACE TABLE citizen_round AS {sql}", params or None)
+        step = _strip_comments(load_sql("citizen_suppression"))
+        count = "SELECT count(*) FILTER (WHERE suppressed) FROM citizen_round"
+        hidden = con.execute(count).fetchone()[0]
+        for _ in range(SUPPRESSION_MAX_ROUNDS):
+            con.execute(f"CREATE OR REPLACE TABLE citizen_next AS {step}")
+            con.execute("DROP TABLE citizen_round")
+            con.execute("ALTER TABLE citizen_next RENAME TO citizen_round")
+            now = con.execute(count).fetchone()[0]
+            if now == hidden:
+                break
+            log.info("complementary suppression: %d more citizen figure(s) hidden", now - hidden)
+            hidden = now
+        else:
+            raise RuntimeError("complementary suppression did not settle")  # cannot happen: rounds only add
+        return "SELECT * FROM citizen_round"
 
     def _empty_facts(self, name: str, kind: str) -> None:
         """Typed, empty facts (no dataset of this kind): the merge over no parts."""

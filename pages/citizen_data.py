@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_layers import cache, i18n, schema, views
+from data_layers import cache, i18n, quality, schema, views
 from data_layers.i18n import t
 from data_layers.views import View
 from pages import components as ui
@@ -78,6 +78,7 @@ def card(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
                 (t("ui.citizen.notes", lng), rec.get("notes")),
             ]
             st.markdown("\n".join(f"- **{label}:** {_text(value)}" for label, value in facts))
+            participation(rec, lng)
         with right:
             st.markdown(f"**{t('ui.citizen.gateway', lng)}**")
             gates = []
@@ -97,9 +98,29 @@ def card(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
         fills_block(gs, rec, fills, v)
 
 
+def participation(rec: dict[str, Any], lng: str) -> None:
+    """The participation record (Copenhagen Framework on Citizen Data) beside the verdict."""
+    st.markdown(f"**{t('ui.citizen.participation', lng)}:** {_text(quality.participation_text(rec, lng))}")
+    kind = str(rec.get("initiator_kind") or "")
+    who = ", ".join(x for x in (str(rec.get("initiator") or "").strip(),
+                                t(f"participation.kind.{kind}", lng) if kind else "") if x)
+    stages = [s for s in str(rec.get("citizen_stages") or "").split("|") if s]
+    membership = str(rec.get("group_membership") or "")
+    rows = [
+        (t("ui.citizen.initiator", lng), who),
+        (t("ui.citizen.stages", lng), ", ".join(t(f"participation.stage.{s}", lng) for s in stages)),
+        (t("ui.citizen.membership", lng), t(f"participation.membership.{membership}", lng) if membership else ""),
+        (t("ui.citizen.contact", lng), rec.get("contact")),
+    ]
+    st.markdown("\n".join(f"- **{label}:** {_text(value)}" for label, value in rows))
+
+
 def fills_block(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
     """Which official gaps this dataset fills, counted per admin level (regions, provinces)."""
     lng = v.lang
+    why = quality.verdict_reason_text(str(rec.get("verdict_reason") or ""), lng)
+    if why:  # never "filled": say so before anything else about gaps
+        st.warning(t("ui.citizen.why_not", lng, reason=why), icon=":material/block:")
     if fills.empty:
         st.markdown(t("ui.citizen.fills_none", lng))
         return

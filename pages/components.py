@@ -657,6 +657,7 @@ COLUMN_KEYS: dict[str, str] = {
     "total_year": "ui.col.total_latest_year",
     "cgd_status": "ui.col.cgd_status", "cgd_latest_year": "ui.col.cgd_latest_year", "cgd_value": "ui.col.cgd_value",
     "cgd_n": "ui.col.cgd_n", "cgd_datasets": "ui.col.cgd_datasets", "outcome_gap": "ui.col.outcome_gap",
+    "cgd_reason": "ui.col.cgd_reason", "cgd_diff": "ui.col.cgd_diff", "cgd_disagrees": "ui.col.cgd_disagrees",
     "outcome_gap_year": "ui.col.outcome_gap_year", "official_dataset": "ui.col.official_dataset",
     "official_producer": "ui.col.official_producer", "citizen_producer": "ui.col.citizen_producer",
     "applicable": "ui.col.applicable", "n_current": "ui.col.n_current", "n_filled": "ui.col.n_filled",

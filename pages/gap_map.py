@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_layers import cache, views
+from data_layers import cache, quality, views
 from data_layers import palette as pal
 from data_layers.i18n import t
 from data_layers.views import View
@@ -126,9 +126,12 @@ def speaks_for(gs: Any, v: View, data: pd.DataFrame) -> None:
 
     gaps["cgd_title"] = [titles(x) for x in gaps["cgd_datasets"]]
     gaps["verdict"] = [verdicts(x) for x in gaps["cgd_datasets"]]
+    gaps["cgd_reason"] = [quality.cell_reason_text(str(r or ""), str(d or ""), n, lng) if isinstance(r, str) else ""
+                          for r, d, n in zip(gaps["cgd_reason"], gaps["cgd_reason_detail"], gaps["cgd_n"], strict=True)]
     gaps = gaps.sort_values(["cgd_status", "area_name"], ascending=[False, True])
     shown = gaps[["area_name", "class", "official_latest_year", "total_latest_year", "cgd_value", "cgd_suppressed",
-                  "cgd_n", "cgd_latest_year", "cgd_title", "citizen_producer", "verdict"]]
+                  "cgd_n", "cgd_latest_year", "cgd_title", "citizen_producer", "verdict", "cgd_reason", "cgd_diff",
+                  "cgd_disagrees"]]
     shown = ui.display_table(shown, lng)
     shown = shown.rename(columns={"cgd_title": t("ui.col.cgd_title", lng), "verdict": t("ui.col.verdict", lng)})
     ui.table(shown, v, key="tbl-speaks", name="who-speaks-for-the-gaps", raw=True)

@@ -19,6 +19,7 @@ from support import (
     DEFAULT_AREAS,
     DEFAULT_INDICATORS,
     SAMPLE_DIR,
+    USABLE_ASSESSMENT,
     TinyStore,
     _indicator_catalogue,
     _typed_observations,
@@ -40,11 +41,13 @@ def tiny_store(tmp_path: Path) -> TinyStore:
     sex, urbanisation, disability_status, value, n, suppressed, lat, lon, is_point, ...``); blank
     dimension cells mean total. ``indicators`` needs ``code`` and may give ``higher_is_better`` and
     ``not_applicable`` (``|``-separated group ids). Each call builds a new store folder.
+    Citizen datasets carry a usable quality assessment (``support.USABLE_ASSESSMENT``) unless
+    ``citizen_meta`` (dataset id -> catalogue fields) says otherwise.
     """
     made: list[GapStore] = []
 
     def make(observations: str = "", *, areas: str = DEFAULT_AREAS, indicators: str = DEFAULT_INDICATORS,
-             point_kind: str = "place") -> GapStore:
+             point_kind: str = "place", citizen_meta: dict[str, dict] | None = None) -> GapStore:
         data_dir = tmp_path / f"store{len(made)}"
         data_dir.mkdir()
         a = read_inline_csv(areas)
@@ -62,7 +65,8 @@ def tiny_store(tmp_path: Path) -> TinyStore:
             for seq, ((ds, kind), part) in enumerate(obs.groupby(["dataset", "kind"], sort=True), start=1):
                 rows = _typed_observations(part.drop(columns=["dataset", "kind"]))
                 tidy_rows = tidy.finish(rows, dataset_id=ds, source_kind=kind, seq=seq)
-                extra = {"point_kind": point_kind} if kind == "citizen" else {}
+                extra = ({"point_kind": point_kind, **USABLE_ASSESSMENT, **(citizen_meta or {}).get(ds, {})}
+                         if kind == "citizen" else {})
                 storage.write_dataset(data_dir, dataset_meta(ds, kind, seq, rows_stored=len(rows), **extra), tidy_rows)
         store = GapStore(data_dir)
         made.append(store)

@@ -109,6 +109,16 @@ def _typed_observations(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# A passing quality assessment (DESIGN.md: every gateway passed, mean above 1.5, no zero): tiny
+# stores give it to their citizen datasets unless a test says otherwise, so that rules other than
+# the verdict can be tested on evidence that counts.
+USABLE_ASSESSMENT: dict[str, Any] = {
+    "gateway_ethics": True, "gateway_transparency": True, "gateway_need": True,
+    "score_relevance": 2, "score_methods": 2, "score_coverage": 2, "score_timeliness": 2,
+    "score_data_journey": 2, "score_qa": 2,
+}
+
+
 def dataset_meta(dataset_id: str, kind: str, seq: int, **extra: Any) -> dict[str, Any]:
     """Complete dataset.json content for a test dataset."""
     meta: dict[str, Any] = {c.name: "" for c in schema.DATASETS}

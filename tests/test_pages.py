@@ -374,3 +374,48 @@ def test_only_the_cache_adapter_imports_streamlit() -> None:
                  if p.name != "cache.py" and ("import streamlit" in p.read_text(encoding="utf-8")
                                               or "from streamlit" in p.read_text(encoding="utf-8"))]
     assert not offenders, offenders
+
+
+# --- citizen evidence that counts (DESIGN.md): the not-usable poll and Batanes' suppressed cell ----
+
+def _page_strings(at: AppTest) -> list[str]:
+    """Every text a person can read on the page: chart specs (hovers, labels) and table rows."""
+    out: list[str] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, str):
+            out.append(x)
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    for spec in specs(at):
+        walk(spec["data"])
+    for df in at.dataframe:
+        frame = df.value
+        out += [" | ".join(str(v) for v in row) for row in frame.astype(str).itertuples(index=False)]
+    out += [m.value for m in at.markdown]
+    return out
+
+
+@pytest.mark.parametrize("page", [p for p in PAGE_CHARTS if p != "pages/about.py"])
+def test_no_page_calls_the_not_usable_poll_or_the_suppressed_batanes_cell_filled(page: str) -> None:
+    filled = "Filled by citizen data"
+    at = open_page(page, indicator="17.8.1", group="youth", level="1")
+    ok(at)
+    poll = [s for s in _page_strings(at) if "Student council network" in s or "youth-online-poll" in s]
+    assert not [s for s in poll if filled in s], page
+    if page == "pages/gap_map.py":  # the hover says why it does not count
+        assert any("Does not count as filling the gap: not usable: fails the need gateway" in s for s in poll)
+    if page == "pages/citizen_data.py":
+        assert any("never make a cell" in w.value and "need gateway" in w.value for w in at.warning)
+    at = open_page(page, indicator="8.5.2", group="disability", level="2", area="PH-BTN")
+    ok(at)
+    # the profile of Batanes names the group, not the area, in its hovers
+    batanes = [s for s in _page_strings(at) if ("Batanes" in s or page == "pages/area_profile.py") and "n = 3" in s]
+    assert not [s for s in batanes if filled in s], page
+    if page in ("pages/gap_map.py", "pages/coverage_matrix.py", "pages/area_profile.py"):
+        assert batanes, f"{page} shows the Batanes cell"

@@ -25,8 +25,18 @@ from typing import Any
 
 import pandas as pd
 
-from .. import palette, settings
-from ..i18n import direction, format_date, format_number, format_percent, format_points, format_year, normalise_lang, t
+from .. import palette, quality, settings
+from ..i18n import (
+    direction,
+    format_date,
+    format_number,
+    format_percent,
+    format_points,
+    format_value,
+    format_year,
+    normalise_lang,
+    t,
+)
 from .printing import NO_LIGATURES_CSS, PdfPrinter, shared_printer
 
 log = logging.getLogger(__name__)
@@ -36,6 +46,7 @@ MAX_PAGES = 2
 """Issue 6: a brief is one or two pages; denser layouts are tried until it fits."""
 DENSITIES = (0, 1, 2)  # 0 roomy, 1 compact, 2 tight (smaller map, fewer cards and sources)
 MAX_CARDS = (6, 6, 4)  # citizen-dataset quality cards shown per density
+MAX_DISAGREEMENTS = (6, 4, 3)  # official-vs-citizen disagreements listed per density (largest first)
 MAX_MATRIX_ROWS = (24, 24, 18)  # rows of an indicator brief's area x group matrix
 
 
@@ -477,6 +488,11 @@ def _cards_html(d: BriefData, density: int) -> str:
         where = t("brief.cards.below", lang) if row["dataset_id"] in d.citizen_below else ""
         mean_txt = "" if mean is None or pd.isna(mean) else \
             " · " + _e(t("brief.cards.mean", lang, mean=format_number(mean, lang, decimals=1)))
+        why = quality.verdict_reason_text(str(row.get("verdict_reason") or ""), lang)
+        if why:
+            mean_txt += "<br>" + _e(t("brief.cards.why_not", lang, reason=why))
+        mean_txt += ("<br>" + _e(t("brief.cards.participation", lang)) + ": "
+                     + _e(quality.participation_text(row, lang)))
         out.append(
             f'<div class="q"><span class="tag">{_e(palette.CITIZEN_SYMBOL)} {_e(t("export.citizen_data", lang))}</span> '
             f'<b class="t">{_e(row.get("title"))}</b><br>'
@@ -490,6 +506,36 @@ def _cards_html(d: BriefData, density: int) -> str:
     if len(ids) > limit:
         out.append(f'<p class="muted">{_e(t("brief.more", lang, n=len(ids) - limit))}</p>')
     return "".join(out)
+
+
+def _disagreements_html(d: BriefData, density: int) -> str:
+    """Cells where citizen and official figures differ beyond their combined margin (``cgd_disagrees``
+    of the coverage table), largest difference first; empty when there is none."""
+    if "cgd_disagrees" not in d.cells:
+        return ""
+    lang = d.lang
+    flags = d.cells["cgd_disagrees"]
+    dis = d.cells[flags.notna() & flags.fillna(False).astype(bool)].copy()
+    if dis.empty:
+        return ""
+    dis["_abs"] = dis["cgd_diff"].astype(float).abs()
+    dis = dis.sort_values(["_abs", "area_code", "group"], ascending=[False, True, True], kind="stable")
+    units = dict(zip(d.indicators["code"], d.indicators["unit"], strict=False)) if "unit" in d.indicators else {}
+    items = []
+    for r in dis.head(MAX_DISAGREEMENTS[density]).to_dict("records"):
+        unit = str(units.get(r["indicator"], "") or "")
+        area = r["area_name"] if d.kind == "indicator" else _indicator_label(d.indicators, r["indicator"], lang)
+        items.append("<li>" + _e(t("brief.disagree.row", lang, area=area, group=_group_label(d.groups, r["group"], lang),
+                                   official=format_value(r["official_value"], unit, lang),
+                                   year=format_year(r["official_latest_year"], lang),
+                                   citizen=format_value(r["cgd_value"], unit, lang),
+                                   cyear=format_year(r["cgd_latest_year"], lang),
+                                   n=format_number(r["cgd_n"], lang, decimals=0),
+                                   diff=format_points(r["cgd_diff"], lang),
+                                   margin=format_number(r["cgd_margin"], lang))) + "</li>")
+    more = len(dis) - len(items)
+    tail = f'<p class="muted">{_e(t("brief.more", lang, n=more))}</p>' if more > 0 else ""
+    return (f'<section><h2>{_e(t("brief.disagree.heading", lang))}</h2><ul>{"".join(items)}</ul>{tail}</section>')
 
 
 def _gate(value: Any) -> str:
@@ -561,6 +607,7 @@ def document(d: BriefData, map_svg: str, density: int = 0) -> str:
         "</div>",
         f'<section><h2>{_e(t("brief.matrix.heading", lang))}</h2>{_matrix_html(d, density)}</section>',
         f'<section><h2>{_e(t("brief.groups.heading", lang))}</h2>{_groups_html(d)}</section>',
+        _disagreements_html(d, density),
         f'<section><h2>{_e(t("brief.cards.heading", lang))}</h2>{_cards_html(d, density)}</section>',
         f'<section><h2>{_e(t("brief.sources.heading", lang))}</h2>{_sources_html(d)}</section>',
         f'<section><h2>{_e(t("brief.method.heading", lang))}</h2><p>{_e(method)}</p>'

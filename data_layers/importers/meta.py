@@ -23,11 +23,11 @@ A metadata file holds the keys of the dataset catalogue (``schema.DATASETS``)::
       ethics: true
       transparency: true
       need: true
-    participation:               # optional (Copenhagen Framework on Citizen Data)
-      initiated_by: Tubig Watch, a federation of water users' associations
-      stages: [design, collection, use]   # of design, collection, analysis, dissemination, use
-      membership: Not applicable (places)  # how group membership was established
-      consent_basis: Not applicable (no personal data)
+    participation:               # or initiator: ..., at the top level (all optional)
+      initiator: Barangay water committees
+      initiator_kind: citizens   # citizens | civil_society | official | academic | private | other
+      stages: [design, collection, use]   # or "design|collection|use"
+      group_membership: not_applicable    # self_identified | assigned | mixed | not_applicable
       contact: data@tubigwatch.example
 """
 
@@ -44,13 +44,14 @@ from .. import schema, settings
 from .report import Report
 
 POINT_KINDS = ("none", "place", "people")
-TEXT_KEYS = ("title", "producer", "licence", "method", "sampling", "consent", "url", "dataset_id")
+TEXT_KEYS = ("title", "producer", "licence", "method", "sampling", "consent", "url", "dataset_id", "initiator",
+             "contact")
+CHOICE_KEYS = {"initiator_kind": schema.INITIATOR_KINDS, "group_membership": schema.GROUP_MEMBERSHIP}
 DATE_KEYS = ("collection_start", "collection_end")
-PARTICIPATION_TEXT = ("participation_initiated_by", "participation_membership", "participation_consent_basis",
-                      "participation_contact")
 MAX_META_BYTES = 1 << 20  # a metadata file is a few lines
 ALIASES = {"license": "licence", "methodology": "method", "start": "collection_start", "end": "collection_end",
-           "points": "point_kind", "k": "k_min"}
+           "points": "point_kind", "k": "k_min", "consent_basis": "consent", "stages": "citizen_stages", "initiated_by": "initiator",
+           "membership": "group_membership"}
 
 
 class MetadataError(Exception):
@@ -102,9 +103,10 @@ def clean_metadata(raw: dict[str, Any], report: Report) -> dict[str, Any]:
         if not isinstance(nested, dict):
             report.error(f"metadata {k!r} must be a table of names and values", column=k, code="metadata")
             continue
-        prefix = {"quality": "score_", "gateway": "gateway_", "participation": "participation_"}[k]
+        prefix = {"quality": "score_", "gateway": "gateway_", "participation": ""}[k]
         for name, v in nested.items():
-            data[prefix + str(name).lower()] = v
+            key = str(name).lower()
+            data[prefix + (ALIASES.get(key, key) if k == "participation" else key)] = v
     for k, v in data.items():
         if k in TEXT_KEYS:
             out[k] = "" if v is None else str(v).strip()
@@ -116,6 +118,21 @@ def clean_metadata(raw: dict[str, Any], report: Report) -> dict[str, Any]:
                 report.error("expected an ISO date (2024-03-31)", column=k, value=text, code="metadata")
                 continue
             out[k] = text[:10]
+        elif k in CHOICE_KEYS:
+            code = "" if v is None else str(v).strip().lower().replace("-", "_").replace(" ", "_")
+            if code and code not in CHOICE_KEYS[k]:
+                report.error(f"{k} must be one of {', '.join(CHOICE_KEYS[k])}", column=k, value=v, code="metadata")
+                continue
+            out[k] = code
+        elif k == "citizen_stages":
+            items = v if isinstance(v, list) else str(v or "").replace(",", "|").split("|")
+            stages = [str(x).strip().lower() for x in items if str(x).strip()]
+            wrong = [x for x in stages if x not in schema.CITIZEN_STAGES]
+            if wrong:
+                report.error(f"citizen_stages are among {', '.join(schema.CITIZEN_STAGES)}", column=k,
+                             value=", ".join(wrong), code="metadata")
+                continue
+            out[k] = "|".join(x for x in schema.CITIZEN_STAGES if x in stages)  # value-chain order
         elif k == "point_kind":
             if str(v).lower() not in POINT_KINDS:
                 report.error(f"point_kind must be one of {', '.join(POINT_KINDS)}", column=k, value=v, code="metadata")
@@ -126,17 +143,6 @@ def clean_metadata(raw: dict[str, Any], report: Report) -> dict[str, Any]:
                 report.error("k_min must be a whole number of respondents, 1 or more", column=k, value=v, code="metadata")
                 continue
             out[k] = v
-        elif k == "participation_stages":
-            stages = [str(x).strip().lower() for x in (v if isinstance(v, list) else str(v or "").split(","))]
-            stages = [x for x in stages if x]
-            wrong = [x for x in stages if x not in schema.PARTICIPATION_STAGES]
-            if wrong:
-                report.error(f"participation stages are among {', '.join(schema.PARTICIPATION_STAGES)}", column=k,
-                             value=", ".join(wrong), code="metadata")
-                continue
-            out[k] = ",".join(x for x in schema.PARTICIPATION_STAGES if x in stages)
-        elif k in PARTICIPATION_TEXT:
-            out[k] = "" if v is None else " ".join(str(v).split())
         elif k in schema.QUALITY_SCORES:
             if v is None:
                 continue

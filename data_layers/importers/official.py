@@ -383,6 +383,9 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
     vals = val.parse_values(long["value"].to_numpy(dtype=object), rows, value_cols if fmt == "un_wide" else value_col,
                           report, status=status, status_column=parsed.known.get("status", ""),
                           decimal_comma=report.delimiter == ";")
+    if fmt == "canonical":  # suppressed=true with no value: a suppressed observation (measured), not "no figure"
+        marked = long["suppressed"].astype(str).str.strip().str.casefold().isin(["true", "1", "yes"]).to_numpy()
+        vals.skipped[marked & vals.skipped] = False
     ind = resolve_indicator(parsed, report, mapper, fmt=fmt, indicator=indicator, source_name=source_name,
                             catalogue=catalogue)
     has_figure = ~vals.skipped & ~vals.bad

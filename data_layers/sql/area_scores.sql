@@ -1,6 +1,6 @@
 -- Gap and blind-spot scores per area, from the coverage cells (a CTE named `cells`).
 -- Gap score = (stale + aggregate_only + missing) / applicable cells;
--- blind-spot score = cells with neither a current official figure nor present citizen data /
+-- blind-spot score = cells with neither a current official figure nor citizen evidence that counts /
 -- applicable cells. NULLIF keeps an area whose cells are all not applicable from dividing by zero.
 SELECT
     area_code,

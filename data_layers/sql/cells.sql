@@ -13,6 +13,22 @@
 -- The newest fact of a cell is taken with arg_max over the year: facts hold one row per cell and
 -- year, so there are no ties. arg_max skips a NULL value in DuckDB but not in Spark (max_by), so a
 -- value is taken only when the newest row's own (never NULL) "suppressed or empty" flag is false.
+-- Citizen evidence that counts (DESIGN.md): citizen facts of usable datasets, within the window,
+-- shown (not suppressed). The cell's citizen figure is then the n-weighted mean over every year of
+-- the window with such a figure (`n` their respondents added up, the latest year reported, the
+-- datasets of all those years); each yearly figure already passed the small-cell and
+-- complementary rules, so the mean reveals nothing they hide. Citizen data that does not count
+-- is still shown, with `cgd_reason`: `suppressed` (usable data in the window, none shown; detail
+-- small / source / complementary), `not_usable` (only datasets whose verdict is not usable in the
+-- window; their own window figure, detail the verdict's reason) or `stale` (only older data;
+-- its newest figure). It never makes a cell "filled".
+-- Official and citizen side by side: where the cell has both an official figure and a citizen
+-- figure in the same unit, `cgd_diff` = citizen minus official and `cgd_margin` their combined
+-- 95 % uncertainty: the official half-interval (upper - lower) / 2 when bounds are published, and
+-- for percentages the citizen sampling margin 1.96 * sqrt(p(1-p) / (n + 4)) with the Agresti-Coull
+-- p = (x + 2) / (n + 4) (never zero at 0 % or 100 %), added in quadrature. `cgd_disagrees` is true
+-- when |diff| exceeds that margin; unknown (NULL) when the citizen margin cannot be known (not a
+-- percentage) or nothing is compared.
 WITH
 ind_grp AS (
     SELECT
@@ -41,7 +57,7 @@ series_pick AS (
         AND list_contains($series, concat(indicator, '|', series, '|', unit))
 ),
 visible_all AS (
-    SELECT indicator, series, unit, area_code, group_id, year, value, suppressed, total_value
+    SELECT indicator, series, unit, area_code, group_id, year, value, lower, upper, suppressed, total_value
     FROM official_facts
     WHERE level = $level AND year <= $as_of
         AND ($indicators IS NULL OR list_contains($indicators, indicator))
@@ -49,7 +65,7 @@ visible_all AS (
         AND ($areas IS NULL OR list_contains($areas, area_code))
 ),
 visible AS (
-    SELECT v.indicator, v.area_code, v.group_id, v.year, v.value, v.suppressed, v.total_value
+    SELECT v.indicator, v.area_code, v.group_id, v.year, v.value, v.lower, v.upper, v.unit, v.suppressed, v.total_value
     FROM visible_all AS v
     JOIN series_pick AS p
         ON p.indicator = v.indicator AND p.series = v.series AND p.unit = v.unit
@@ -66,7 +82,10 @@ off AS (
         group_id,
         max(year) AS year,
         arg_max(suppressed, year) AS suppressed,
-        CASE WHEN arg_max(suppressed OR value IS NULL, year) THEN NULL ELSE arg_max(value, year) END AS value
+        CASE WHEN arg_max(suppressed OR value IS NULL, year) THEN NULL ELSE arg_max(value, year) END AS value,
+        CASE WHEN arg_max(suppressed OR lower IS NULL, year) THEN NULL ELSE arg_max(lower, year) END AS lower,
+        CASE WHEN arg_max(suppressed OR upper IS NULL, year) THEN NULL ELSE arg_max(upper, year) END AS upper,
+        arg_max(unit, year) AS unit
     FROM visible
     GROUP BY indicator, area_code, group_id
 ),
@@ -100,22 +119,103 @@ gap AS (
         AND group_id <> 'all'
     GROUP BY indicator, area_code, group_id
 ),
-cgd AS (
+cgd_seen AS (
     SELECT
         indicator,
         area_code,
         group_id,
-        max(year) AS year,
-        arg_max(suppressed, year) AS suppressed,
-        CASE WHEN arg_max(suppressed OR value IS NULL, year) THEN NULL ELSE arg_max(value, year) END AS value,
-        arg_max(n, year) AS n,
-        arg_max(datasets, year) AS datasets
+        year,
+        usable,
+        value,
+        n,
+        suppressed,
+        suppression,
+        datasets,
+        reason,
+        unit,
+        year >= $as_of - $window AS in_window
     FROM citizen_facts
     WHERE level = $level AND year <= $as_of
         AND ($indicators IS NULL OR list_contains($indicators, indicator))
         AND ($groups IS NULL OR list_contains($groups, group_id))
         AND ($areas IS NULL OR list_contains($areas, area_code))
+),
+cgd_win AS (
+    SELECT
+        indicator,
+        area_code,
+        group_id,
+        usable,
+        max(year) AS year,
+        sum(value * n) / NULLIF(sum(n), 0) AS value,
+        sum(n) AS n,
+        array_to_string(list_sort(list_distinct(flatten(list(string_split(datasets, ','))))), ',') AS datasets,
+        min(reason) AS reason,
+        CASE WHEN min(unit) = max(unit) THEN min(unit) ELSE '' END AS unit
+    FROM cgd_seen
+    WHERE in_window AND NOT suppressed
+    GROUP BY indicator, area_code, group_id, usable
+),
+cgd_last AS (
+    SELECT
+        indicator,
+        area_code,
+        group_id,
+        max(CASE WHEN in_window AND usable THEN 1 ELSE 0 END) AS usable_in_window,
+        max(CASE WHEN in_window THEN 1 ELSE 0 END) AS any_in_window,
+        arg_max(year, rank_key) AS year,
+        arg_max(suppressed, rank_key) AS suppressed,
+        CASE WHEN arg_max(suppressed, rank_key) THEN NULL ELSE arg_max(value, rank_key) END AS value,
+        arg_max(n, rank_key) AS n,
+        arg_max(suppression, rank_key) AS suppression,
+        arg_max(datasets, rank_key) AS datasets,
+        arg_max(reason, rank_key) AS reason,
+        arg_max(unit, rank_key) AS unit
+    FROM (
+        -- usable before not usable, the window before older years, then the newest year: unique
+        -- per cell, because facts hold one row per cell, year and verdict
+        SELECT
+            *,
+            (CASE WHEN in_window THEN 2 ELSE 0 END + CASE WHEN usable THEN 1 ELSE 0 END) * 100000 + year AS rank_key
+        FROM cgd_seen
+    ) AS ranked
     GROUP BY indicator, area_code, group_id
+),
+cgd AS (
+    SELECT
+        l.indicator,
+        l.area_code,
+        l.group_id,
+        CASE WHEN l.any_in_window = 1 THEN 'present' ELSE 'stale' END AS status,
+        CASE
+            WHEN u.year IS NOT NULL THEN NULL
+            WHEN l.usable_in_window = 1 THEN 'suppressed'
+            WHEN l.any_in_window = 1 THEN 'not_usable'
+            ELSE 'stale'
+        END AS reason,
+        CASE
+            WHEN u.year IS NOT NULL THEN NULL
+            WHEN l.usable_in_window = 1 THEN l.suppression
+            WHEN l.any_in_window = 1 THEN l.reason
+            ELSE ''
+        END AS reason_detail,
+        CASE WHEN u.year IS NOT NULL THEN u.year WHEN x.year IS NOT NULL AND l.usable_in_window = 0 AND l.any_in_window = 1
+            THEN x.year ELSE l.year END AS year,
+        CASE WHEN u.year IS NOT NULL THEN u.value WHEN x.year IS NOT NULL AND l.usable_in_window = 0 AND l.any_in_window = 1
+            THEN x.value ELSE l.value END AS value,
+        CASE WHEN u.year IS NOT NULL THEN u.n WHEN x.year IS NOT NULL AND l.usable_in_window = 0 AND l.any_in_window = 1
+            THEN x.n ELSE l.n END AS n,
+        CASE WHEN u.year IS NOT NULL THEN FALSE WHEN x.year IS NOT NULL AND l.usable_in_window = 0 AND l.any_in_window = 1
+            THEN FALSE ELSE l.suppressed END AS suppressed,
+        CASE WHEN u.year IS NOT NULL THEN u.datasets WHEN x.year IS NOT NULL AND l.usable_in_window = 0
+            AND l.any_in_window = 1 THEN x.datasets ELSE l.datasets END AS datasets,
+        CASE WHEN u.year IS NOT NULL THEN u.unit WHEN x.year IS NOT NULL AND l.usable_in_window = 0
+            AND l.any_in_window = 1 THEN x.unit ELSE l.unit END AS unit
+    FROM cgd_last AS l
+    LEFT JOIN cgd_win AS u
+        ON u.indicator = l.indicator AND u.area_code = l.area_code AND u.group_id = l.group_id AND u.usable
+    LEFT JOIN cgd_win AS x
+        ON x.indicator = l.indicator AND x.area_code = l.area_code AND x.group_id = l.group_id AND NOT x.usable
 ),
 judged AS (
     SELECT
@@ -140,16 +240,25 @@ judged AS (
         COALESCE(off.suppressed, FALSE) AS official_suppressed,
         ia.total_latest_year,
         ia.total_value,
-        CASE
-            WHEN cgd.year IS NULL THEN 'none'
-            WHEN cgd.year >= $as_of - $window THEN 'present'
-            ELSE 'stale'
-        END AS cgd_status,
+        COALESCE(cgd.status, 'none') AS cgd_status,
         cgd.year AS cgd_latest_year,
         cgd.value AS cgd_value,
         COALESCE(cgd.suppressed, FALSE) AS cgd_suppressed,
         cgd.n AS cgd_n,
         cgd.datasets AS cgd_datasets,
+        COALESCE(cgd.reason, '') AS cgd_reason,
+        COALESCE(cgd.reason_detail, '') AS cgd_reason_detail,
+        CASE WHEN lower(trim(cgd.unit)) = lower(trim(off.unit)) THEN cgd.value - off.value END AS cgd_diff,
+        CASE
+            WHEN lower(trim(cgd.unit)) <> lower(trim(off.unit)) OR cgd.value IS NULL OR off.value IS NULL THEN NULL
+            WHEN lower(trim(cgd.unit)) NOT IN ('percent', '%', 'per cent', 'pct') THEN NULL
+            ELSE sqrt(
+                power(COALESCE(off.upper - off.lower, 0) / NULLIF(2.0, 0), 2)
+                + power(196.0 * sqrt(
+                    ((cgd.value / NULLIF(100.0, 0)) * cgd.n + 2) / NULLIF(cgd.n + 4, 0)
+                    * (1 - ((cgd.value / NULLIF(100.0, 0)) * cgd.n + 2) / NULLIF(cgd.n + 4, 0))
+                    / NULLIF(cgd.n + 4, 0)), 2))
+        END AS cgd_margin,
         CASE
             WHEN ig.higher_is_better THEN -gap.diff
             WHEN NOT ig.higher_is_better THEN gap.diff
@@ -190,6 +299,11 @@ SELECT
     cgd_suppressed,
     cgd_n,
     cgd_datasets,
+    cgd_reason,
+    cgd_reason_detail,
+    cgd_diff,
+    cgd_margin,
+    CASE WHEN cgd_margin IS NOT NULL THEN abs(cgd_diff) > cgd_margin END AS cgd_disagrees,
     outcome_gap,
     outcome_gap_year,
     group_minus_total,
@@ -199,7 +313,7 @@ SELECT
     CASE
         WHEN status = 'not_applicable' THEN 'not_applicable'
         WHEN status = 'current' THEN 'covered'
-        WHEN cgd_status = 'present' THEN 'filled'
+        WHEN cgd_status = 'present' AND cgd_reason = '' THEN 'filled'
         ELSE 'blind_spot'
     END AS headline,
     indicator_order,

@@ -4,8 +4,9 @@
 -- Inputs (views): part_observations (one or more datasets), group_codes.
 -- An observation belongs to a group when it is broken down on exactly the group's dimension with
 -- one of its codes (disagg_dim/disagg_code, derived at import); the official total is group `all`.
--- `pick` orders the candidates: the group's first code wins, then the newest row (obs_key = dataset
--- sequence x 10^9 + row, unique in the store). It is unique per (observation, group), so it is a
+-- `pick` orders the candidates (DESIGN.md, "Ties"): a shown figure beats a suppressed one, then the
+-- group's first code wins, then the newest row (obs_key = dataset sequence x 10^9 + row, unique in
+-- the store). It is unique per (observation, group), so it is a
 -- total order and the store-wide winner is the largest of the datasets' winners.
 -- Speed (10 million rows): the winner is found in one aggregation over the few columns the choice
 -- needs; its other columns are then fetched by `obs_key` (the low 15 digits of `pick`), so the
@@ -21,7 +22,8 @@ WITH best AS (
         o.area_code,
         g.group_id,
         o.period,
-        max(CAST(1000 - g.priority AS BIGINT) * 1000000000000000 + o.obs_key) AS pick
+        max(CAST(CASE WHEN o.suppressed OR o.value IS NULL THEN 0 ELSE 2 END AS BIGINT) * 1000000000000000000
+            + CAST(1000 - g.priority AS BIGINT) * 1000000000000000 + o.obs_key) AS pick
     FROM part_observations AS o
     JOIN group_codes AS g
         ON o.disagg_dim = g.dimension AND o.disagg_code = g.code
