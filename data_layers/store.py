@@ -182,7 +182,7 @@ class GapStore:
                 for name, kind in FACTS.items():
                     files = [str(self.data_dir / "facts" / kind / sh["file"]) for sh in shards[name].values()]
                     if files:
-                        _drop_relation(self._con, name)
+                        _drop_relation(self._con, name, unless="VIEW")
                         self._con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM "
                                           f"read_parquet({_sql_list(files)})")
                     else:
@@ -271,7 +271,7 @@ class GapStore:
         con.execute("CREATE OR REPLACE TABLE area_ancestors AS SELECT * FROM _tmp")
         con.unregister("_tmp")
         files = [str(d / "observations.parquet") for d in storage.dataset_dirs(self.data_dir)]
-        _drop_relation(con, "observations")  # a view over files, or a typed empty table: never both
+        _drop_relation(con, "observations", unless="VIEW" if files else "TABLE")  # a view over files, or an empty table
         if files:
             con.execute("CREATE OR REPLACE VIEW observations AS SELECT * FROM "
                         f"read_parquet({_sql_list(files)}, union_by_name = true)")
@@ -346,7 +346,7 @@ class GapStore:
                 con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
             for name in FACTS:
                 sql = self._merge_sql(name)
-                _drop_relation(con, name)
+                _drop_relation(con, name, unless="TABLE")
                 con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql}) {_FACTS_ORDER[name]}",
                             {"k_min": self.k_min} if "$k_min" in sql else {})
                 con.execute("DROP TABLE IF EXISTS citizen_round")
@@ -488,7 +488,7 @@ class GapStore:
                 old.unlink(missing_ok=True)
         files = [str(shard_dir / sh["file"]) for sh in shards.values()]
         if files:
-            _drop_relation(con, name)
+            _drop_relation(con, name, unless="VIEW")
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_list(files)})")
         else:
             self._empty_facts(name, kind)
@@ -526,7 +526,7 @@ class GapStore:
         con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations LIMIT 0")
         con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
         sql = _strip_comments(load_sql(name))
-        _drop_relation(con, name)
+        _drop_relation(con, name, unless="TABLE")
         con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}", {"k_min": self.k_min} if "$k_min" in sql else {})
 
     # --- querying ------------------------------------------------------------------------------
@@ -777,11 +777,13 @@ def _arrow_frame(reader: Any, max_rows: int) -> pd.DataFrame | None:
     return df
 
 
-def _drop_relation(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Drop a view or table called ``name`` if one exists: a store whose last dataset was removed
-    turns views over files into typed empty tables, and the next import turns them back."""
+def _drop_relation(con: duckdb.DuckDBPyConnection, name: str, *, unless: str) -> None:
+    """Drop ``name`` if it exists as another kind than ``unless`` (``VIEW`` or ``TABLE``): a store whose
+    last dataset was removed turns views over files into typed empty tables, and the next import turns
+    them back. A relation of the same kind is left to ``CREATE OR REPLACE``, which swaps it in one
+    step, so a reader in another thread never finds it missing."""
     row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
-    if row:
+    if row and (row[0] == "VIEW") != (unless == "VIEW"):
         con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
 
 

@@ -46,7 +46,7 @@ def test_wpdx_with_the_documented_mapping(fresh_sample: Path) -> None:
     assert r.dropped_columns["photo_lnk"].startswith("personal identifier")
     assert r.dropped_columns["water_tech"] == "not used by the mapping: not stored"  # "India Mark II" is no person
     meta = json.loads((fresh_sample / "datasets" / r.dataset_id / "dataset.json").read_text())
-    assert meta["participation_stages"] == "collection,dissemination,use"
+    assert meta["citizen_stages"] == "collection|dissemination|use"
     store = GapStore(fresh_sample)
     assert store.datasets().set_index("dataset_id").loc[r.dataset_id, "verdict"] == "usable"
     store.close()

@@ -296,6 +296,7 @@ def _slow_frame(reader: Any, width: int, report: Report) -> tuple[pd.DataFrame, 
 
 #: a label column of SDMX-CSV (``Sex`` after ``SEX``) is renamed ``Sex (label of SEX)``
 LABEL_SUFFIX = "(label of "
+SDMX_CORE = frozenset({"REF_AREA", "TIME_PERIOD", "OBS_VALUE"})
 
 
 def hxl_tags(cells: list[str]) -> list[str] | None:
@@ -331,6 +332,7 @@ def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, repo
     final: list[str] = []
     seen: dict[str, int] = {}
     ambiguous: dict[str, list[str]] = {}
+    sdmx = bool(SDMX_CORE & set(names))  # label columns (Sex after SEX) exist only in SDMX-CSV
     for i, name in enumerate(names):
         if not name:
             col = pd.Series(frame[i].to_numpy(dtype=object), dtype=object).map(lambda v: str(v).strip())
@@ -342,7 +344,8 @@ def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, repo
                          value=next(v for v in col if v), code="empty_header")
             continue
         prev = names[i - 1] if i else ""
-        if prev and name != prev and name.casefold() == prev.casefold() and re.fullmatch(r"[A-Z0-9_]+", prev):
+        if (sdmx and prev and name != prev and name.casefold() == prev.casefold()
+                and re.fullmatch(r"[A-Z0-9_]+", prev)):
             # SDMX-CSV with labels: each code column (SEX) is followed by its label column (Sex)
             name = f"{name} {LABEL_SUFFIX}{prev})"  # noqa: PLW2901 - the label column's new name
         key = name.casefold()
