@@ -148,6 +148,8 @@ DATASETS: tuple[Column, ...] = (
     Column("score_data_journey", pa.int32(), "Quality score 0-3 (data-journey awareness)."),
     Column("score_qa", pa.int32(), "Quality score 0-3 (quality assurance)."),
     Column("notes", pa.string(), "What the importer dropped or changed (identifier columns, ...).", False),
+    Column("checksums", pa.string(), "SHA-256 of each file in the dataset's folder, recorded when it was written "
+           "(`name=hex` pairs separated by `;`); `python -m data_layers check` verifies them."),
 )
 
 QUALITY_SCORES: tuple[str, ...] = (

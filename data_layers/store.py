@@ -45,6 +45,36 @@ _FACTS_ORDER = ("ORDER BY indicator ASC NULLS LAST, area_code ASC NULLS LAST, gr
                 "year ASC NULLS LAST")
 
 
+FACT_KEY = ("indicator", "area_code", "group_id", "year")
+"""One fact per key: a second row for a key would draw two values for one year of one area."""
+
+
+def _unique_facts(con: Any, table: Any, name: str) -> Any:
+    """``table`` (Arrow) with one row per :data:`FACT_KEY`: never store duplicate facts.
+
+    Duplicates cannot come from a sound store (observation keys are unique because each dataset's
+    sequence is taken under the store lock), but a store written before that, or by hand, can hold
+    two datasets with one sequence. Then the newest-named dataset's row is kept and the problem is
+    logged (``python -m data_layers check`` names the datasets).
+    """
+    if table.num_rows == 0:
+        return table
+    keys = table.group_by(list(FACT_KEY)).aggregate([])
+    if keys.num_rows == table.num_rows:
+        return table
+    log.error("%s: %d duplicate fact key(s) (datasets sharing a sequence number); keeping one row per key",
+              name, table.num_rows - keys.num_rows)
+    tie = "dataset_id DESC NULLS LAST, " if "dataset_id" in table.column_names else ""
+    cur = con.cursor()
+    try:
+        cur.register("_facts_in", table)
+        return cur.sql(
+            "SELECT * FROM _facts_in QUALIFY row_number() OVER (PARTITION BY indicator, area_code, group_id, year "
+            f"ORDER BY {tie}value DESC NULLS LAST) = 1 {_FACTS_ORDER}").to_arrow_table()
+    finally:
+        cur.close()
+
+
 def _shard_file(indicator: str) -> str:
     """File name of one indicator's facts: readable, and unique even for codes a file system mangles."""
     safe = re.sub(r"[^0-9A-Za-z._-]", "_", indicator)[:40]
@@ -152,6 +182,9 @@ class GapStore:
         self.version = ""
         self._sort_sizes: dict[str, int] = {}
         self._new_parts: dict[str, set[str]] = {}  # part files computed by the running facts build
+        self.broken: list[storage.Broken] = []  # datasets skipped because a file is unreadable
+        self.facts_pending = False  # facts built in memory because writing them failed: retried later
+        self.facts_error = ""
         self.refresh()
 
     # --- set-up --------------------------------------------------------------------------------
@@ -166,14 +199,17 @@ class GapStore:
             self._create_views()
             n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchone()
             self._sort_sizes = {"n_areas": int(n[0]) + 1, "n_groups": int(n[1]) + 1}
+            self.broken = storage.broken_datasets(self.data_dir)
             fp = storage.fingerprint(self.data_dir)
-            if self._facts_fingerprint() != fp:
-                self._build_facts(fp)
+            self.facts_pending = False
+            if self._facts_fingerprint(repair=writable) != fp:
+                self._build_facts_safely(fp, writable)
             else:
                 shards = self._manifest()["shards"]
                 for name, kind in FACTS.items():
                     files = [str(self.data_dir / "facts" / kind / sh["file"]) for sh in shards[name].values()]
                     if files:
+                        self._drop(name)
                         self._con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM "
                                           f"read_parquet({_sql_list(files)})")
                     else:
@@ -182,6 +218,28 @@ class GapStore:
 
     def _writable(self) -> bool:
         return self._rebuild and not settings.get("read_only") and _can_write(self.data_dir)
+
+    def _build_facts_safely(self, fp: str, writable: bool) -> None:
+        """Build the facts on disk; if that fails (a full disk, an unreadable part), build them in
+        memory so that the store still serves, and leave the on-disk facts stale: the next open
+        (or :data:`FACTS_RETRY_S` later in the app) tries again."""
+        if not writable:
+            self._build_facts(fp, in_memory=True)
+            return
+        try:
+            storage.ensure_free_space(self.data_dir)
+            self._build_facts(fp)
+            self.facts_error = ""
+            return
+        except (OSError, duckdb.Error, storage.StoreError, ValueError) as e:
+            self.facts_error = storage._short(e)
+            log.error("facts of %s could not be written (%s); built in memory instead, retried on the next open",
+                      self.data_dir, self.facts_error)
+        for kind in PART_KINDS:  # a part that broke the merge is recomputed next time
+            self._con.execute(f"DROP TABLE IF EXISTS new_{kind}_parts")
+        self._new_parts = {}
+        self._build_facts(fp, in_memory=True)
+        self.facts_pending = True
 
     def _load_catalogues(self) -> None:
         con = self._con
@@ -250,19 +308,31 @@ class GapStore:
             return {}
         return m if isinstance(m, dict) else {}
 
-    def _facts_fingerprint(self) -> str | None:
+    def _facts_fingerprint(self, *, repair: bool = False) -> str | None:
+        """The fingerprint the facts on disk were built from, or ``None`` when they must be rebuilt:
+        another query or threshold, a file missing, or a file whose parquet footer is unreadable
+        (deleted when ``repair``, so the rebuild writes it again)."""
         m = self._manifest()
         if m.get("k_min") != self.k_min or m.get("sql") != _facts_sql_digest():
             return None
+        sound = True
         for name, kind in FACTS.items():
             shards = m.get("shards", {}).get(name)
             if not isinstance(shards, dict):
                 return None
-            if not all((self.data_dir / "facts" / kind / s["file"]).is_file() for s in shards.values()):
-                return None
-        return m.get("fingerprint")
+            for sh in shards.values():
+                path = self.data_dir / "facts" / kind / str(sh.get("file") if isinstance(sh, dict) else "")
+                if not _readable_parquet(path):
+                    log.warning("facts file %s/%s is missing or unreadable: rebuilding the facts", kind, path.name)
+                    sound = False
+                    if repair:
+                        try:
+                            path.unlink(missing_ok=True)
+                        except OSError as e:  # e.g. a folder in its place: the rebuild reports it
+                            log.warning("cannot remove %s: %s", path.name, e)
+        return m.get("fingerprint") if sound else None
 
-    def _build_facts(self, fp: str) -> None:
+    def _build_facts(self, fp: str, *, in_memory: bool = False) -> None:
         """Precompute the facts in two stages: per-dataset parts, then a merge per indicator.
 
         Parts (``sql/*_parts.sql``) depend on one dataset only; the merged facts are kept as one
@@ -273,14 +343,18 @@ class GapStore:
         """
         t0 = time.perf_counter()
         con = self._con
-        if not self._writable():
+        if in_memory or not self._writable():
             con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations")
             for kind in PART_KINDS:
                 con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
             for name in FACTS:
                 sql = _strip_comments(load_sql(name))
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql}) {_FACTS_ORDER}",
-                            {"k_min": self.k_min} if "$k_min" in sql else {})
+                table = con.sql(f"SELECT * FROM ({sql}) {_FACTS_ORDER}",
+                                params={"k_min": self.k_min} if "$k_min" in sql else None).to_arrow_table()
+                con.register("_facts_tmp", _unique_facts(con, table, name))
+                self._drop(name)
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _facts_tmp")
+                con.unregister("_facts_tmp")
             log.info("facts built in memory in %.2f s", time.perf_counter() - t0)
             return
         facts_dir = self.data_dir / "facts"
@@ -330,6 +404,10 @@ class GapStore:
                 continue
             key = hashlib.sha256(b"\0".join([meta, groups, areas, _part_sql(kind).encode()])).hexdigest()[:16]
             target = parts_dir / f"{kind}-{d.name}-{key}.parquet"
+            if target.is_file() and not _readable_parquet(target):
+                log.warning("facts part %s is unreadable: computing it again", target.name)
+                target.unlink(missing_ok=True)
+                known.pop(target.name, None)
             if not target.is_file():
                 missing[kind][d.name] = target
             out[kind].append((target, known.get(target.name)))
@@ -406,6 +484,7 @@ class GapStore:
                     rows += con.execute(f"SELECT count(*) FROM new_{kind}_parts").fetchall()[0][0]
                 order = _FACTS_ORDER if rows <= FULL_SORT_MAX_ROWS else "ORDER BY indicator ASC NULLS LAST"
                 table = cur.sql(f"SELECT * FROM ({sql}) {order}", params=params or None).to_arrow_table()
+                table = _unique_facts(con, table, name)
             finally:
                 cur.close()
             _write_shards(table, shard_dir, shards)
@@ -415,10 +494,19 @@ class GapStore:
                 old.unlink(missing_ok=True)
         files = [str(shard_dir / sh["file"]) for sh in shards.values()]
         if files:
+            self._drop(name)
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({_sql_list(files)})")
         else:
             self._empty_facts(name, kind)
         return shards, len(todo)
+
+    def _drop(self, name: str) -> None:
+        """Drop the facts object ``name``, a view (on-disk facts) or a table (built in memory)."""
+        for kind in ("VIEW", "TABLE"):
+            try:
+                self._con.execute(f"DROP {kind} IF EXISTS {name}")
+            except duckdb.CatalogException:  # the other kind holds the name
+                continue
 
     def _empty_facts(self, name: str, kind: str) -> None:
         """Typed, empty facts (no dataset of this kind): the merge over no parts."""
@@ -426,7 +514,7 @@ class GapStore:
         con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations LIMIT 0")
         con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
         sql = _strip_comments(load_sql(name))
-        con.execute(f"DROP VIEW IF EXISTS {name}")
+        self._drop(name)
         con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql}", {"k_min": self.k_min} if "$k_min" in sql else {})
 
     # --- querying ------------------------------------------------------------------------------
@@ -611,6 +699,18 @@ def _arrow_frame(reader: Any, max_rows: int) -> pd.DataFrame | None:
     for name, values in special.items():
         df[name] = values
     return df
+
+
+def _readable_parquet(path: Path) -> bool:
+    """True when ``path`` is a parquet file whose footer can be read (a truncated file's cannot)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException):
+        return False
+    return True
 
 
 def _can_write(path: Path) -> bool:

@@ -113,6 +113,9 @@ def import_file(path: str | Path, kind: str, data_dir: str | Path | None = None,
              tick=tick)
     except _RefusedError:
         report.status = REFUSED
+    except storage.StoreError as e:  # the store refused the write (disk full, busy): nothing written
+        report.error(str(e), code="store")
+        report.status = REFUSED
     except Exception as e:  # the last line of defence: a bug must still give a report, never a traceback
         log.error("unexpected failure importing %s: %s: %s", path, type(e).__name__, e)
         log.debug("details", exc_info=True)  # the traceback only with --debug
@@ -172,6 +175,9 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
                      value=ds_id, code="dataset_id")
         raise _RefusedError
     report.dataset_id = ds_id
+    for b in storage.broken_datasets(store_dir):
+        report.warn(f"the store's {b.text()}: it is skipped until repaired or removed "
+                    "(`python -m data_layers check` lists every problem)", code="broken_dataset")
     existing = {m.get("dataset_id"): m for m in storage.read_dataset_meta(store_dir)}
     same_file = [i for i, m in existing.items() if m.get("sha256") == report.sha256]
     if same_file and not dry_run:
@@ -230,6 +236,18 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
 
     tick("writing", 0.7)
     source_kind = "official" if kind == "official" else "citizen"
+    # the sequence number makes every observation key of the store unique (obs_key = seq x 10^9 +
+    # row): it is taken under the store lock and used in the same hold, so two imports at once
+    # can never share it
+    with storage.store_lock(store_dir):
+        _write_locked(store_dir, obs, report, meta, ds_id, source_kind, source_name, apart, tick)
+    tick("refreshing", 0.9)
+    refresh_facts(store_dir, report)
+
+
+def _write_locked(store_dir: Path, obs: pd.DataFrame, report: Report, meta: dict[str, Any], ds_id: str,
+                  source_kind: str, source_name: str, apart: pd.DataFrame | None, tick: Progress) -> None:
+    """Number, finish and write one accepted dataset; the caller holds the store lock."""
     seq = storage.next_seq(store_dir)
     keep = [c for c in obs.columns if not c.startswith("_")]
     tidy_obs = tidy.finish(obs[keep], dataset_id=ds_id, source_kind=source_kind, seq=seq)
@@ -249,8 +267,6 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
     _sweep_leftovers(store_dir)
     tick("storing", 0.8)  # the atomic write itself: staging folder, then one rename
     storage.write_dataset(store_dir, entry, tidy_obs, extra_files=extra)
-    tick("refreshing", 0.9)
-    refresh_store(store_dir)
 
 
 def _sweep_leftovers(data_dir: Path) -> None:
@@ -270,11 +286,33 @@ def _sweep_leftovers(data_dir: Path) -> None:
                 continue
 
 
-def refresh_store(data_dir: Path) -> None:
-    """Rebuild the derived facts after a write (the pages' cache keys on the new fingerprint)."""
+def refresh_store(data_dir: Path) -> str:
+    """Rebuild the derived facts after a write (the pages' cache keys on the new fingerprint).
+
+    Returns ``""``, or why the facts could not be written to disk (the store then built them in
+    memory, and the next open of the store tries again).
+    """
     from ..store import GapStore
 
-    GapStore(data_dir).close()
+    store = GapStore(data_dir)
+    try:
+        return store.facts_error if store.facts_pending else ""
+    finally:
+        store.close()
+
+
+def refresh_facts(data_dir: Path, report: Report) -> None:
+    """Refresh after a committed write, and say truthfully when the facts lag behind: the data
+    is stored either way (never "nothing written" once it is), and the facts catch up on the
+    next open of the store."""
+    try:
+        problem = refresh_store(data_dir)
+    except Exception as e:  # the write is committed: any failure here is reported, not raised
+        log.error("facts refresh of %s failed after a committed write: %s: %s", data_dir, type(e).__name__, e)
+        problem = f"{type(e).__name__}: {storage._short(e)}"
+    if problem:
+        report.warn(f"the data is stored, but updating the derived facts failed ({problem}); they are rebuilt "
+                    "the next time the store is opened (any command or the dashboard)", code="facts_pending")
 
 
 def _notes(report: Report) -> str:

@@ -273,9 +273,9 @@ def import_boundaries(path: Path, report: Report, data_dir: Path, *, level: int 
     tick("writing", 0.7)
     storage.write_areas(data_dir, level, good)
     tick("refreshing", 0.9)
-    from . import refresh_store
+    from . import refresh_facts
 
-    refresh_store(data_dir)
+    refresh_facts(data_dir, report)
 
 
 def _area_changes(old, new, *, replace_level: bool) -> dict[str, int]:  # GeoDataFrames in, counts out
