@@ -346,6 +346,7 @@ class GapStore:
         if in_memory or not self._writable():
             con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations")
             for kind in PART_KINDS:
+                self._drop(f"{kind}_parts")
                 con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
             for name in FACTS:
                 sql = _strip_comments(load_sql(name))
@@ -469,6 +470,7 @@ class GapStore:
             files = sorted({str(p) for p, inds in parts if set(inds) & set(todo) and p.name not in new})
             sources = [f"SELECT * FROM new_{kind}_parts"] if new else []
             sources += [f"SELECT * FROM read_parquet({_sql_list(files)})"] if files else []
+            self._drop(f"{kind}_parts")
             con.execute(f"CREATE OR REPLACE VIEW {kind}_parts AS {' UNION ALL BY NAME '.join(sources)}")
             sql = _strip_comments(load_sql(name))
             params: dict[str, Any] = {"k_min": self.k_min} if "$k_min" in sql else {}
@@ -512,6 +514,7 @@ class GapStore:
         """Typed, empty facts (no dataset of this kind): the merge over no parts."""
         con = self._con
         con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations LIMIT 0")
+        self._drop(f"{kind}_parts")
         con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
         sql = _strip_comments(load_sql(name))
         self._drop(name)
