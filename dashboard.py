@@ -41,7 +41,9 @@ def main() -> None:
         gs = cache.get_store()
     except (storage.StoreError, settings.SettingError, OSError) as e:
         log.exception("the store could not be opened")
-        st.error(t("ui.error.store", "en", error=str(e)), icon=":material/error:")
+        # the reader gets the reason without the server's folder layout (the log has the full path)
+        reason = str(e).replace(str(cache.data_dir()), cache.data_dir().name)
+        st.error(t("ui.error.store", "en", error=ui.inert(reason)), icon=":material/error:")
         st.stop()
     view, _notices = ui.sync_view(gs)
     ui.write_url(view)

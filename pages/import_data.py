@@ -176,7 +176,7 @@ def _read_mapping(upload: Any, lng: str) -> dict[str, Any] | None:
         f.write_bytes(upload.getvalue())
         return load_mapping_file(f)
     except MappingError as e:
-        st.error(t("ui.import.mapping_bad", lng, error=str(e)), icon=":material/error:")
+        st.error(t("ui.import.mapping_bad", lng, error=ui.inert(e)), icon=":material/error:")
         return None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -185,17 +185,18 @@ def _read_mapping(upload: Any, lng: str) -> dict[str, Any] | None:
 def _detected(pv: Preview, lng: str) -> None:
     parts = []
     if pv.format:
-        parts.append(t("ui.import.detected_format", lng, format=pv.format))
+        parts.append(t("ui.import.detected_format", lng, format=ui.inert(pv.format)))
     if pv.encoding:
-        parts.append(t("ui.import.detected_encoding", lng, encoding=pv.encoding))
+        parts.append(t("ui.import.detected_encoding", lng, encoding=ui.inert(pv.encoding)))
     if pv.rows:
         parts.append(t("ui.import.detected_rows", lng, rows=pv.rows, columns=len(pv.columns)))
     elif pv.columns:
-        parts.append(t("ui.import.detected_fields", lng, fields=", ".join(pv.columns[:12])))
+        parts.append(t("ui.import.detected_fields", lng, fields=ui.inert(", ".join(map(str, pv.columns[:12])))))
     if parts:
         st.markdown(" · ".join(parts))
     if pv.personal:
-        st.info(t("ui.import.personal", lng, columns=", ".join(pv.personal)), icon=":material/shield_person:")
+        st.info(t("ui.import.personal", lng, columns=ui.inert(", ".join(map(str, pv.personal)))),
+                icon=":material/shield_person:")
 
 
 def _official_form(pv: Preview, options: dict[str, Any], lng: str) -> None:
@@ -317,7 +318,7 @@ def _show_report(report: Report | None, lng: str) -> None:
     """The validation report: what happened, counts, dropped columns, and every problem by row."""
     if report is None:
         return
-    text = t(f"ui.import.status.{report.status or 'refused'}", lng, dataset=report.dataset_id or "—")
+    text = t(f"ui.import.status.{report.status or 'refused'}", lng, dataset=ui.inert(report.dataset_id) or "—")
     if report.status in (ACCEPTED, PARTIAL):
         (st.success if report.status == ACCEPTED else st.warning)(text, icon=STATUS_ICON[report.status])
     elif report.status in (UNCHANGED, NO_DATA):
@@ -338,7 +339,7 @@ def _show_report(report: Report | None, lng: str) -> None:
                                        t("ui.import.col_reason", lng): list(report.dropped_columns.values())}),
                          hide_index=True, width="stretch")
     for note in report.notes:
-        st.caption(note)
+        st.caption(ui.inert(note))
     problems = report.problems_frame()
     if not problems.empty:
         shown = problems[["severity", "row", "column", "value", "message"]].copy()
