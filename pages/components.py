@@ -583,7 +583,9 @@ def empty(key: str, v: View, **kw: Any) -> None:
 # Characters that Streamlit's Markdown (CommonMark + GFM, KaTeX, :color[...] and :emoji: directives)
 # or HTML give a meaning, written as numeric character references: a reference is always literal
 # text in Markdown and in HTML, so the reader sees the character and nothing is interpreted.
-_INERT = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\\`*_[]{}#!|$:~^"} | {"\n": " ", "\r": " ", "\t": " "})
+_INERT = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\\`*[]{}#!|$:~^"} | {"\n": " ", "\r": " ", "\t": " "})
+# an underscore between two letters or digits never opens or closes emphasis (respondent_name stays)
+_EDGE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _JOINER = "\u2060"  # WORD JOINER: invisible, never a line break
 _LINE_START = ("-", "+", "=", ">", ".", ")")  # list, heading or quote markers where a line begins
 
@@ -603,7 +605,7 @@ def inert(value: Any) -> str:
     # GFM turns bare URLs, www. names and e-mail addresses into links after references are decoded:
     # an invisible word joiner inside each pattern keeps them text
     text = re.sub(r"(?i)(://|www\.|@)", lambda m: m.group(1)[0] + _JOINER + m.group(1)[1:], str(value))
-    text = text.translate(_INERT)
+    text = _EDGE_UNDERSCORE.sub("&#95;", text.translate(_INERT))
     if text.lstrip().startswith(_LINE_START) or (text.lstrip()[:1].isdigit() and ". " in text[:12]):
         text = f"&#{ord(text.lstrip()[0])};" + text.lstrip()[1:]
     return text

@@ -185,9 +185,9 @@ def _read_mapping(upload: Any, lng: str) -> dict[str, Any] | None:
 def _detected(pv: Preview, lng: str) -> None:
     parts = []
     if pv.format:
-        parts.append(t("ui.import.detected_format", lng, format=ui.inert(pv.format)))
+        parts.append(t("ui.import.detected_format", lng, format=pv.format))  # our code word, not imported text
     if pv.encoding:
-        parts.append(t("ui.import.detected_encoding", lng, encoding=ui.inert(pv.encoding)))
+        parts.append(t("ui.import.detected_encoding", lng, encoding=pv.encoding))
     if pv.rows:
         parts.append(t("ui.import.detected_rows", lng, rows=pv.rows, columns=len(pv.columns)))
     elif pv.columns:

@@ -308,3 +308,83 @@ def test_read_only_y_keeps_the_store_read_only(fresh_sample: Path) -> None:
     p = run("datasets", "remove", "pwd-survey-2023", "--data-dir", str(fresh_sample), env={"GAPLENS_READ_ONLY": "y"})
     assert p.returncode == 2 and "read-only" in p.stderr
     assert store_tree_hash(fresh_sample) == before
+
+
+# --- 6. large workbooks and binary files ---------------------------------------------------------------
+
+def test_a_workbook_declaring_millions_of_cells_is_refused_at_once(tmp_path: Path) -> None:
+    import openpyxl
+
+    from data_layers.importers.reading import MAX_XLSX_CELLS
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"], ws["Z200000"] = "indicator", "value", 1  # two cells, 5.2 million declared
+    path = tmp_path / "huge.xlsx"
+    wb.save(path)
+    assert path.stat().st_size < 100_000
+    t0 = time.perf_counter()
+    r = import_file(path, "official", SAMPLE_DIR, dry_run=True)
+    assert time.perf_counter() - t0 < 10
+    assert r.status == "refused"
+    assert f"more than {MAX_XLSX_CELLS:,}" in r.errors()[0].message, r.to_text()
+
+
+def test_a_workbook_is_streamed_with_a_cell_budget(tmp_path: Path) -> None:
+    import openpyxl
+
+    from data_layers.importers.reading import stream_xlsx
+    from data_layers.importers.report import Report
+
+    wb = openpyxl.Workbook(write_only=True)  # write-only: no <dimension>, so only counting can stop it
+    ws = wb.create_sheet("data")
+    ws.append(["indicator", "area_code", "period", "value"])
+    import pandas as pd
+
+    codes = sorted(pd.read_parquet(SAMPLE_DIR / "areas" / "level_2.parquet", columns=["code"])["code"])[:30]
+    for i in range(600):
+        ws.append(["6.1.1", codes[i % 30], 2000 + i // 30, i])
+    path = tmp_path / "rows.xlsx"
+    wb.save(path)
+    report = Report(file="rows.xlsx", kind="official")
+    assert stream_xlsx(path, report, max_cells=1000) is None
+    assert "more than 1,000 cells" in report.errors()[0].message
+    report = Report(file="rows.xlsx", kind="official")
+    rows = stream_xlsx(path, report, sheet="data", max_rows=10, max_cells=1000)
+    assert rows is not None and len(rows) == 10 and rows[1] == ("6.1.1", codes[0], 2000, 0)
+    r = import_file(path, "official", SAMPLE_DIR, dry_run=True, sheet="data")
+    assert r.status == "accepted" and r.rows_read == 600, r.to_text()
+
+
+def test_a_large_file_of_zeros_is_refused_quickly_as_binary(tmp_path: Path) -> None:
+    from data_layers.importers.reading import SNIFF_BYTES, read_bytes
+    from data_layers.importers.report import Report
+
+    path = tmp_path / "zeros.csv"
+    with open(path, "wb") as f:
+        f.truncate(200 << 20)  # 200 MB of zeros
+    t0 = time.perf_counter()
+    r = import_file(path, "citizen", SAMPLE_DIR, dry_run=True)
+    assert time.perf_counter() - t0 < 5
+    assert r.status == "refused" and "binary" in r.errors()[0].message and "UTF-16" not in r.to_text()
+    assert len(read_bytes(path, Report(file="zeros.csv", kind="official"))) == SNIFF_BYTES
+
+
+def test_utf16_without_a_bom_is_still_named(tmp_path: Path) -> None:
+    path = tmp_path / "u16.csv"
+    path.write_bytes("indicator,area_code,period,value\n6.1.1,PH-05,2020,1\n".encode("utf-16-le"))
+    r = import_file(path, "official", SAMPLE_DIR, dry_run=True)
+    assert r.status == "refused" and "UTF-16" in r.errors()[0].message
+
+
+def test_a_zipped_shapefile_of_zeros_is_refused_clearly(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "zeros.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for ext in (".shp", ".shx", ".dbf"):
+            z.writestr(f"areas{ext}", b"\x00" * 4096)
+    r = import_file(path, "boundaries", SAMPLE_DIR, dry_run=True, level=1)
+    assert r.status == "refused"
+    text = r.to_text()
+    assert "areas.shp in the ZIP archive is not a Shapefile" in text and "IndexError" not in text

@@ -143,6 +143,8 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
         report.error("the store is read-only (GAPLENS_READ_ONLY): imports are disabled", code="read_only")
         raise _RefusedError
     tick("reading", 0.05)
+    if kind != "boundaries" and _binary_head(path, report):
+        raise _RefusedError
     try:
         report.sha256 = storage.sha256_file(path)
     except OSError as e:
@@ -267,6 +269,23 @@ def _write_locked(store_dir: Path, obs: pd.DataFrame, report: Report, meta: dict
     _sweep_leftovers(store_dir)
     tick("storing", 0.8)  # the atomic write itself: staging folder, then one rename
     storage.write_dataset(store_dir, entry, tidy_obs, extra_files=extra)
+
+
+def _binary_head(path: Path, report: Report) -> bool:
+    """Refuse a binary file (zeros, random bytes, UTF-16) from its first bytes, before it is hashed
+    or read whole: a 1 GB file of zeros is refused in milliseconds."""
+    from .reading import SNIFF_BYTES, binary_problem, sniff_kind
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except OSError:
+        return False  # the hash below reports why the file cannot be read
+    kind = sniff_kind(head)
+    if kind not in ("binary", "utf16"):
+        return False
+    report.error(binary_problem(kind), code=kind)
+    return True
 
 
 def _sweep_leftovers(data_dir: Path) -> None:
