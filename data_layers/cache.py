@@ -54,6 +54,9 @@ class _Holder:
 @st.cache_resource(show_spinner=False)
 def _holder(data_dir: str) -> _Holder:
     log.info("opening the store at %s", data_dir)
+    from . import uploads
+
+    uploads.sweep()  # uploads left by servers that were killed (this one removes its own at exit)
     return _Holder(Path(data_dir))
 
 

@@ -381,6 +381,36 @@ def recover(data_dir: Path) -> None:
             log.warning("restored dataset %s after an interrupted replacement", target.name)
 
 
+LEFTOVER_DIRS = (".staging-", ".trash-")  # a dataset's hidden folders, alive only inside the store lock
+
+
+def sweep_leftovers(data_dir: Path) -> int:
+    """Remove what killed writers left behind: staging and trash folders of datasets, temporary
+    files of areas, catalogues and facts. Call it holding :func:`store_lock`: every writer creates
+    and removes these inside the lock, so none of them can belong to a live import. Returns how
+    many were removed (readers ignore hidden names, so this only frees space)."""
+    data_dir = Path(data_dir)
+    removed = 0
+    root = datasets_dir(data_dir)
+    for p in (root.iterdir() if root.is_dir() else ()):
+        if p.is_dir() and p.name.startswith(LEFTOVER_DIRS):
+            shutil.rmtree(p, ignore_errors=True)
+            removed += 1
+    folders = [data_dir / "areas", data_dir / "facts", *(data_dir / "facts" / k for k in ("official", "citizen", "parts"))]
+    for folder in folders:
+        for p in (folder.iterdir() if folder.is_dir() else ()):
+            if p.is_file() and p.name.startswith(".") and p.name != LOCK_FILE:
+                p.unlink(missing_ok=True)
+                removed += 1
+    for p in data_dir.iterdir() if data_dir.is_dir() else ():
+        if p.is_file() and p.name.startswith(".") and p.name != LOCK_FILE and (".csv." in p.name or ".json." in p.name):
+            p.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        log.info("removed %d leftover(s) of interrupted writes from %s", removed, data_dir)
+    return removed
+
+
 def next_seq(data_dir: Path) -> int:
     """The next dataset sequence number. Call it under :func:`store_lock` and write in the same
     hold: two imports that read it before either wrote would share it (and their observation keys).

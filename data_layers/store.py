@@ -195,6 +195,7 @@ class GapStore:
         with self._lock, (storage.store_lock(self.data_dir) if writable else contextlib.nullcontext()):
             if writable:
                 storage.recover(self.data_dir)
+                storage.sweep_leftovers(self.data_dir)  # we hold the lock: no live import owns them
             self._load_catalogues()
             self._create_views()
             n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchone()

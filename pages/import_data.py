@@ -13,14 +13,13 @@ import hashlib
 import json
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from data_layers import cache, settings
+from data_layers import cache, settings, uploads
 from data_layers.i18n import t
 from data_layers.importers import KINDS, import_file, slug, validate
 from data_layers.importers.mapping import mapping_text
@@ -57,7 +56,7 @@ def _save_upload(uploaded: Any, kind: str) -> Path:
     old = _ss().get(_PREFIX + "dir")
     if old:
         shutil.rmtree(old, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix="gaplens-upload-"))
+    folder = uploads.new_dir("upload")
     name = re.sub(r"[^\w.\-]+", "_", Path(uploaded.name).name) or f"upload.{TYPES[kind][0]}"
     path = folder / name
     path.write_bytes(uploaded.getvalue())
@@ -170,7 +169,7 @@ def _read_mapping(upload: Any, lng: str) -> dict[str, Any] | None:
         return {}
     from data_layers.importers.mapping import MappingError, load_mapping_file
 
-    folder = Path(tempfile.mkdtemp(prefix="gaplens-mapping-"))
+    folder = uploads.new_dir("mapping")
     try:
         f = folder / re.sub(r"[^\w.\-]+", "_", Path(upload.name).name)
         f.write_bytes(upload.getvalue())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -32,8 +33,6 @@ FORMULA = re.compile(r"^[=+@\t\r]|^-[^0-9]")  # what a spreadsheet would evaluat
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "data_layers", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=TIMEOUT_S, check=False, env=full_env)
@@ -388,3 +387,47 @@ def test_a_zipped_shapefile_of_zeros_is_refused_clearly(tmp_path: Path) -> None:
     assert r.status == "refused"
     text = r.to_text()
     assert "areas.shp in the ZIP archive is not a Shapefile" in text and "IndexError" not in text
+
+
+# --- 8. leftovers of killed imports and uploads ----------------------------------------------------
+
+def test_a_killed_import_s_staging_is_removed_on_the_next_open(fresh_sample: Path) -> None:
+    staging = fresh_sample / "datasets" / ".staging-dead-0123"
+    staging.mkdir()
+    (staging / "observations.parquet").write_bytes(b"half")
+    tmp_fact = fresh_sample / "facts" / "official" / ".6.1.1-x.parquet.tmp"
+    tmp_fact.write_bytes(b"half")
+    GapStore(fresh_sample).close()  # minutes old, not hours: the store lock proves nobody owns them
+    assert not staging.exists() and not tmp_fact.exists()
+
+
+def test_a_live_import_s_staging_is_never_touched(fresh_sample: Path) -> None:
+    """Only a writer holding the store lock sweeps: a reader never removes a staging folder, which
+    may belong to an import writing at this moment."""
+    staging = fresh_sample / "datasets" / ".staging-live-0123"
+    staging.mkdir()
+    GapStore(fresh_sample, rebuild_facts=False).close()  # readers never sweep
+    assert staging.exists()
+
+
+def test_uploads_of_dead_processes_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    from data_layers import uploads
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    gone = tmp_path / f"gaplens-upload-{dead}-abc"
+    live = tmp_path / f"gaplens-upload-{os.getpid()}-def"
+    other = tmp_path / "gaplens-uploadish"
+    for p in (gone, live, other):
+        p.mkdir()
+    assert uploads.sweep(tmp_path) == [gone]
+    assert live.exists() and other.exists()
+    assert uploads.sweep(tmp_path, mine=True) == [live]
+
+
+def test_a_process_removes_its_uploads_at_exit(tmp_path: Path) -> None:
+    code = ("import tempfile, sys; tempfile.tempdir = sys.argv[1]\n"
+            "from data_layers import uploads; d = uploads.new_dir('upload'); (d / 'f.csv').write_text('x'); print(d)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out.startswith(str(tmp_path)) and not Path(out).exists()

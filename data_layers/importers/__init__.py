@@ -41,7 +41,6 @@ DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 CHANGE_KEY = ["indicator", "series", "area_code", "period_label", "unit", "other_dims",
               *[dim_column(d) for d in DIMENSION_NAMES]]
 CHANGE_FIGURE = ["value", "suppressed", "lower", "upper", "n"]
-STALE_LEFTOVER_S = 6 * 3600  # a staging folder this old belongs to a killed import, not a running one
 
 __all__ = ["KINDS", "Problem", "Report", "import_file", "save_mapping", "validate"]
 
@@ -266,7 +265,7 @@ def _write_locked(store_dir: Path, obs: pd.DataFrame, report: Report, meta: dict
                                                               "_area_name": "source_area_name"}).to_csv(
             index=False, lineterminator="\n").encode("utf-8")
     log.info("writing dataset %s (%d observations)", ds_id, len(tidy_obs))
-    _sweep_leftovers(store_dir)
+    storage.sweep_leftovers(store_dir)  # the caller holds the store lock
     tick("storing", 0.8)  # the atomic write itself: staging folder, then one rename
     storage.write_dataset(store_dir, entry, tidy_obs, extra_files=extra)
 
@@ -286,23 +285,6 @@ def _binary_head(path: Path, report: Report) -> bool:
         return False
     report.error(binary_problem(kind), code=kind)
     return True
-
-
-def _sweep_leftovers(data_dir: Path) -> None:
-    """Remove hidden staging/trash folders left by an import killed long ago (readers ignore them)."""
-    import shutil
-    import time
-
-    root = storage.datasets_dir(data_dir)
-    if not root.is_dir():
-        return
-    for p in root.iterdir():
-        if p.is_dir() and p.name.startswith((".staging-", ".trash-")):
-            try:
-                if time.time() - p.stat().st_mtime > STALE_LEFTOVER_S:
-                    shutil.rmtree(p, ignore_errors=True)
-            except OSError:
-                continue
 
 
 def refresh_store(data_dir: Path) -> str:
