@@ -223,7 +223,7 @@ class GapStore:
     def _build_facts_safely(self, fp: str, writable: bool) -> None:
         """Build the facts on disk; if that fails (a full disk, an unreadable part), build them in
         memory so that the store still serves, and leave the on-disk facts stale: the next open
-        (or :data:`FACTS_RETRY_S` later in the app) tries again."""
+        (or, in the dashboard, ``cache.FACTS_RETRY_S`` later) tries again."""
         if not writable:
             self._build_facts(fp, in_memory=True)
             return
