@@ -28,7 +28,7 @@ def _icon() -> Image.Image:
 
 st.set_page_config(page_title="GapLens", page_icon=_icon(), layout="wide", initial_sidebar_state="expanded")
 
-from data_layers import cache, storage  # noqa: E402  (set_page_config must come first)
+from data_layers import cache, settings, storage  # noqa: E402  (set_page_config must come first)
 from data_layers.i18n import t  # noqa: E402
 from pages import components as ui  # noqa: E402
 
@@ -38,10 +38,13 @@ log = logging.getLogger("gaplens.dashboard")
 def main() -> None:
     ui.entry_started()
     try:
+        settings.check_all()
         gs = cache.get_store()
-    except (storage.StoreError, OSError) as e:
+    except (storage.StoreError, settings.SettingError, OSError) as e:
         log.exception("the store could not be opened")
-        st.error(t("ui.error.store", "en", error=str(e)), icon=":material/error:")
+        # the reader gets the reason without the server's folder layout (the log has the full path)
+        reason = str(e).replace(str(cache.data_dir()), cache.data_dir().name)
+        st.error(t("ui.error.store", "en", error=ui.inert(reason)), icon=":material/error:")
         st.stop()
     view, _notices = ui.sync_view(gs)
     ui.write_url(view)

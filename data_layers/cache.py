@@ -34,6 +34,11 @@ FINGERPRINT_CHECK_S = 2.0
 ``dataset.json`` and the area files (a few MB on the sample); once per two seconds keeps a burst
 of reruns cheap while an import shows up on the next click."""
 
+FACTS_RETRY_S = 60.0
+"""When the facts could not be written (a full disk) the store serves facts built in memory and
+tries to write them again this often (seconds): soon after space is freed, without a rebuild
+attempt on every click."""
+
 NOT_IN_FIGURES = frozenset({"story", "step"})
 """View parameters no figure depends on: stepping through a presentation reuses cached figures."""
 
@@ -49,11 +54,15 @@ class _Holder:
         self.store = GapStore(data_dir)
         self.lock = threading.Lock()
         self.checked_at = time.monotonic()
+        self.retried_at = self.checked_at  # last attempt to write facts that were built in memory
 
 
 @st.cache_resource(show_spinner=False)
 def _holder(data_dir: str) -> _Holder:
     log.info("opening the store at %s", data_dir)
+    from . import uploads
+
+    uploads.sweep()  # uploads left by servers that were killed (this one removes its own at exit)
     return _Holder(Path(data_dir))
 
 
@@ -92,8 +101,10 @@ def get_store() -> GapStore:
                 except OSError:
                     log.warning("could not fingerprint %s; keeping the loaded store", holder.store.data_dir)
                     fp = holder.store.version
-                if fp != holder.store.version:
-                    log.info("store content changed: refreshing")
+                retry = holder.store.facts_pending and now - holder.retried_at >= FACTS_RETRY_S
+                if fp != holder.store.version or retry:
+                    log.info("store content changed: refreshing" if not retry else "writing the facts again")
+                    holder.retried_at = now
                     holder.store.refresh()
     return holder.store
 

@@ -45,7 +45,11 @@ def open_store(args: argparse.Namespace, *, rebuild_facts: bool = True):
 
 
 def write_frame(df: pd.DataFrame, fmt: str, out: str) -> None:
-    """Write a table as csv, json or parquet to a file, or to standard output with ``-``."""
+    """Write a table as csv, json or parquet to a file, or to standard output with ``-``.
+
+    CSV text cells that a spreadsheet would read as a formula get a leading quote (see
+    :func:`data_layers.exports.tables.neutralise`); JSON and parquet keep the values as stored.
+    """
     if fmt == "parquet":
         if out == "-":
             buf = io.BytesIO()
@@ -54,7 +58,12 @@ def write_frame(df: pd.DataFrame, fmt: str, out: str) -> None:
         else:
             df.to_parquet(out, index=False)
         return
-    text = df.to_csv(index=False) if fmt == "csv" else df.to_json(orient="records", indent=1) + "\n"
+    if fmt == "csv":  # opened in a spreadsheet: formula-like text neutralised as in the downloads
+        from .exports.tables import neutralise_frame
+
+        text = neutralise_frame(df).to_csv(index=False)
+    else:
+        text = df.to_json(orient="records", indent=1) + "\n"
     if out == "-":
         sys.stdout.write(text)
     else:
@@ -66,7 +75,17 @@ def write_frame(df: pd.DataFrame, fmt: str, out: str) -> None:
 def cmd_sample(args: argparse.Namespace) -> int:
     from . import sample
 
-    store = sample.generate(Path(args.out))
+    out = Path(args.out)
+    why = sample.not_the_sample(out)
+    if settings.get("read_only") and why is None and out.is_dir() and any(out.iterdir()):
+        why = "the store is read-only (GAPLENS_READ_ONLY)"
+    if settings.get("read_only") and why:
+        raise UsageError(f"sample --out {out}: refused, {why}; nothing was written (read-only mode: --force "
+                         "does not apply)")
+    if why and not args.force:
+        raise UsageError(f"sample --out {out}: refused, {why}. Regenerating would replace that store's datasets, "
+                         "areas and catalogues; give --force to do so, or choose an empty folder. Nothing was written.")
+    store = sample.generate(out)
     n = store.query("SELECT count(*) AS n FROM observations")["n"].iloc[0]
     print(f"sample written to {args.out}: {len(store.datasets())} datasets, {n} observations")
     return EXIT_OK
@@ -159,6 +178,15 @@ def cmd_series(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import health
+
+    result = health.check_store(settings.data_dir(args.data_dir))
+    for line in health.report_lines(result):
+        print(line)
+    return EXIT_OK if result.sound else EXIT_BAD
+
+
 def cmd_indicators(args: argparse.Namespace) -> int:
     store = open_store(args, rebuild_facts=False)
     df = store.indicators()[["code", "short_title", "unit", "higher_is_better", "not_applicable", "title"]]
@@ -177,7 +205,10 @@ def build_parser(registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParse
 
     p = sub.add_parser("sample", help="regenerate the sample data (same content every time)",
                        description="Regenerate the Philippine sample store (synthetic, illustrative values).")
-    p.add_argument("--out", default=str(settings.DEFAULT_DATA_DIR), metavar="DIR", help="target folder")
+    p.add_argument("--out", default=str(settings.DEFAULT_DATA_DIR), metavar="DIR",
+                   help="target folder: empty, new, or an untouched sample (see sample.json)")
+    p.add_argument("--force", action="store_true",
+                   help="replace whatever store DIR holds (refused without it when DIR is not the sample)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("init", help="make an empty store (the full SDG indicator catalogue; --world for countries)",
@@ -222,6 +253,13 @@ def build_parser(registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParse
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(func=cmd_series)
 
+    p = sub.add_parser("check", help="verify every file of the store; name each broken dataset and file",
+                       description="Health check: every dataset file against the checksums in its dataset.json "
+                                   "(older datasets read whole), sequence numbers unique, areas, catalogues and "
+                                   "facts readable. Writes nothing. Exit status 0 sound, 2 problems found.")
+    _common(p)
+    p.set_defaults(func=cmd_check)
+
     p = sub.add_parser("indicators", help="the indicator catalogue",
                        description="List the indicators of the store's catalogue.")
     _common(p)
@@ -247,13 +285,18 @@ def _registrars() -> list[Registrar]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        settings.check_all()  # a mistyped variable is named here, before any default is read
+    except settings.SettingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD
     parser = build_parser(_registrars())
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or EXIT_OK)
-    except UsageError as e:
+    except (UsageError, settings.SettingError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD
     except KeyboardInterrupt:

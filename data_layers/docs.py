@@ -109,7 +109,8 @@ def render_data_model() -> str:
         "```",
         "areas/level_<N>.parquet            GeoParquet, one file per admin level (0 country, 1 region, 2 province)",
         "datasets/<id>/observations.parquet official or citizen observations of one dataset",
-        "datasets/<id>/dataset.json         provenance and quality of that dataset",
+        "datasets/<id>/dataset.json         provenance and quality of that dataset, and the SHA-256 of its files",
+        "sample.json                        only in a generated sample: the SHA-256 of every file it wrote",
         "indicators.csv groups.csv dimension_labels.csv   editable catalogues",
         "facts/official/<indicator>.parquet, facts/citizen/<indicator>.parquet, facts/manifest.json",
         "                                   derived; after a write, re-merged for the changed datasets' indicators",
@@ -120,7 +121,12 @@ def render_data_model() -> str:
         "temporary file, then a rename), so names starting with a dot are never data. The facts are "
         "rebuilt whenever the store's content fingerprint changes (`facts/manifest.json`): each dataset's part "
         "is computed once, and only the indicators a changed dataset holds are merged again. Writers and "
-        "the facts build take the store's lock (`.gaplens.lock`), so two imports run one after the other.",
+        "the facts build take the store's lock (`.gaplens.lock`), so two imports run one after the other; "
+        "a dataset's sequence number (part of every observation key) is taken under that lock. A dataset "
+        "whose `dataset.json` or parquet footer cannot be read is skipped (and logged) instead of failing the "
+        "store, and a facts file that cannot be read is rebuilt; `python -m data_layers check` verifies every "
+        "file against its checksum and names each broken dataset and file. `sample --out DIR` regenerates only "
+        "an empty folder or an untouched sample (its `sample.json` still matches), unless `--force`.",
         "",
         "**Types** are the stored parquet (Arrow) types, chosen so that DuckDB and Apache Spark read the "
         "files unchanged (no nanosecond timestamps, unsigned integers, UUID, INTERVAL or HUGEINT). "

@@ -13,7 +13,9 @@ The deliberate edge cases (listed in ``sample_data/README.md``) are forced here 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -364,10 +366,82 @@ _OFFICIAL_META = {
 }
 
 
+MARKER = "sample.json"
+"""Written last by :func:`generate`: the SHA-256 of every file it wrote. A folder is "the sample"
+(and ``sample --out`` may regenerate it) only while these files are unchanged and it holds no
+other dataset or area level; anything imported, edited or removed makes it a store of its own."""
+GENERATOR = "data_layers.sample"
+
+
+def _marked_files(out: Path) -> list[Path]:
+    """The files the marker vouches for: areas, datasets (every file) and catalogues."""
+    files = sorted((out / "areas").glob("*.parquet")) if (out / "areas").is_dir() else []
+    for d in storage.committed_dataset_dirs(out):
+        files += sorted(p for p in d.iterdir() if p.is_file() and not p.name.startswith("."))
+    files += [out / name for name in storage.CATALOGUE_FILES.values() if (out / name).is_file()]
+    return files
+
+
+def write_marker(out: Path) -> None:
+    files = {p.relative_to(out).as_posix(): storage.sha256_file(p) for p in _marked_files(out)}
+    body = {"generator": GENERATOR, "seed": SEED, "files": files}
+    storage.atomic_write_bytes(out / MARKER, (json.dumps(body, indent=1, sort_keys=True) + "\n").encode())
+
+
+def not_the_sample(out: Path) -> str | None:
+    """Why folder ``out`` is not an untouched GapLens sample, or ``None`` when it is one (or is
+    empty, or does not exist: nothing there to lose)."""
+    return next(_differences(Path(out)), None)
+
+
+def _differences(out: Path) -> Iterator[str]:
+    """Every reason ``out`` is not the generated sample (lazily: the first one decides)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        yield f"{out} is a file"
+        return
+    if not any(p for p in out.iterdir() if not p.name.startswith(".") and p.name not in ("boundaries", "README.md")):
+        return
+    try:
+        marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        marker = f"{out} holds files but no {MARKER} (the mark of a generated sample)"
+    except (OSError, ValueError) as e:
+        marker = f"{out}/{MARKER} is unreadable ({e})"
+    listed = marker.get("files") if isinstance(marker, dict) and marker.get("generator") == GENERATOR else None
+    if not isinstance(listed, dict):
+        yield marker if isinstance(marker, str) else f"{out}/{MARKER} is not a sample marker"
+        return
+    present = {p.relative_to(out).as_posix() for p in _marked_files(out)}
+    for rel in sorted(present - set(listed)):
+        yield f"{out} holds {rel}, which the sample does not (imported or edited since it was generated)"
+    for d in (out / "datasets").iterdir() if (out / "datasets").is_dir() else ():
+        if d.is_dir() and not d.name.startswith(".") and f"datasets/{d.name}/dataset.json" not in listed:
+            yield f"{out} holds dataset folder {d.name}, which the sample does not"
+    for rel, digest in sorted(listed.items()):
+        path = out / rel
+        if not path.is_file():
+            yield f"{rel} of the sample is missing (removed since it was generated)"
+        elif storage.sha256_file(path) != digest:
+            yield f"{rel} differs from the generated sample (imported or edited since)"
+
+
 def generate(out: Path) -> GapStore:
-    """Write the full sample store into ``out`` (replacing its data, keeping README and boundaries)."""
+    """Write the full sample store into ``out`` (replacing its data, keeping README and boundaries).
+
+    Callers check :func:`not_the_sample` first (the command line does): this replaces whatever
+    store ``out`` holds. The whole run holds the store's lock, so an import waits for it.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    with storage.store_lock(out):
+        _generate(out)
+    return GapStore(out)
+
+
+def _generate(out: Path) -> None:
+    (out / MARKER).unlink(missing_ok=True)  # an interrupted run is not the sample
     for sub in ("datasets", "areas", "facts"):
         shutil.rmtree(out / sub, ignore_errors=True)
     if out.resolve() != BOUNDARIES.parent.resolve():
@@ -391,4 +465,4 @@ def generate(out: Path) -> GapStore:
         for key in ("consent", "initiator", "initiator_kind", "citizen_stages", "group_membership", "contact"):
             meta.setdefault(key, "")
         storage.write_dataset(out, meta, obs)
-    return GapStore(out)
+    write_marker(out)

@@ -158,6 +158,8 @@ DATASETS: tuple[Column, ...] = (
            "`self_identified`, `assigned`, `mixed` or `not_applicable` (places, not people).", False),
     Column("contact", pa.string(), "Participation: who to contact about the data (a role or public address, not a "
            "private person's details).", False),
+    Column("checksums", pa.string(), "SHA-256 of each file in the dataset's folder, recorded when it was written "
+           "(`name=hex` pairs separated by `;`); `python -m data_layers check` verifies them."),
 )
 
 # Vocabularies of the participation record, declared once (importers validate against them; the

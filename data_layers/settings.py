@@ -17,6 +17,16 @@ PROJECT_DIR = PACKAGE_DIR.parent
 DEFAULT_DATA_DIR = PROJECT_DIR / "sample_data"
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "n", "off"})
+"""Spellings of a switch, case-insensitive. Anything else is refused: a mistyped ``GAPLENS_READ_ONLY``
+must never leave a public server writable."""
+
+
+class SettingError(ValueError):
+    """An environment variable holds a value its setting cannot take (the message names it)."""
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -25,13 +35,27 @@ class Setting:
     help: str
 
     def value(self) -> Any:
+        """The environment's value parsed strictly; :class:`SettingError` names the variable."""
         raw = os.environ.get(self.env)
-        if raw is None or raw == "":
+        if raw is None or raw.strip() == "":
             return self.default
+        word = raw.strip()
         if isinstance(self.default, bool):
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            if word.lower() in TRUE_WORDS:
+                return True
+            if word.lower() in FALSE_WORDS:
+                return False
+            raise SettingError(f"{self.env}={raw!r}: expected one of {', '.join(sorted(TRUE_WORDS))} "
+                               f"(on) or {', '.join(sorted(FALSE_WORDS))} (off)")
         if isinstance(self.default, int):
-            return int(raw)
+            try:
+                number = int(word)
+            except ValueError:
+                raise SettingError(f"{self.env}={raw!r}: expected a whole number "
+                                   f"(default {self.default})") from None
+            if number < 0:
+                raise SettingError(f"{self.env}={raw!r}: expected a number of at least 0")
+            return number
         return raw
 
 
@@ -49,9 +73,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout_s", 30, "GAPLENS_QUERY_TIMEOUT_S",
             "Seconds after which a query is interrupted."),
     Setting("read_only", False, "GAPLENS_READ_ONLY",
-            "Disable imports and removals (for public deployments)."),
+            "Disable imports and removals (for public deployments). On: 1, true, yes, y, on; off: 0, false, no, "
+            "n, off (any case); anything else is refused with an error naming the variable."),
     Setting("max_upload_mb", 200, "GAPLENS_MAX_UPLOAD_MB",
             "Largest file the Import page accepts, in megabytes."),
+    Setting("min_free_mb", 100, "GAPLENS_MIN_FREE_MB",
+            "Free disk space (MB) every write leaves for the facts refresh after it; a write that would "
+            "leave less is refused, nothing written."),
     Setting("error_cap", 200, "GAPLENS_ERROR_CAP",
             "Problems an importer collects before it stops reading a bad file."),
 )
@@ -60,8 +88,17 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 
 
 def get(name: str) -> Any:
-    """Current value of a setting (environment first, then the default)."""
+    """Current value of a setting (environment first, then the default).
+
+    Raises :class:`SettingError` (naming the variable) when the environment holds a bad value.
+    """
     return _BY_NAME[name].value()
+
+
+def check_all() -> None:
+    """Parse every setting once, so that a bad value is reported at start, not mid-way."""
+    for s in SETTINGS:
+        s.value()
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:

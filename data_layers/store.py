@@ -51,6 +51,38 @@ _FACTS_ORDER = {
 }
 
 
+FACT_KEYS = {"official_facts": ("indicator", "series", "unit", "area_code", "group_id", "year"),
+             "citizen_facts": ("indicator", "area_code", "group_id", "year", "usable")}
+"""One fact per key: a second row for a key would draw two values for one year of one area."""
+
+
+def _unique_facts(con: Any, table: Any, name: str) -> Any:
+    """``table`` (Arrow) with one row per key of :data:`FACT_KEYS`: never store duplicate facts.
+
+    Duplicates cannot come from a sound store (observation keys are unique because each dataset's
+    sequence is taken under the store lock), but a store written before that, or by hand, can hold
+    two datasets with one sequence. Then the newest-named dataset's row is kept and the problem is
+    logged (``python -m data_layers check`` names the datasets).
+    """
+    if table.num_rows == 0:
+        return table
+    key = list(FACT_KEYS[name])
+    keys = table.group_by(key).aggregate([])
+    if keys.num_rows == table.num_rows:
+        return table
+    log.error("%s: %d duplicate fact key(s) (datasets sharing a sequence number); keeping one row per key",
+              name, table.num_rows - keys.num_rows)
+    tie = "dataset_id DESC NULLS LAST, " if "dataset_id" in table.column_names else ""
+    cur = con.cursor()
+    try:
+        cur.register("_facts_in", table)
+        return cur.sql(
+            f"SELECT * FROM _facts_in QUALIFY row_number() OVER (PARTITION BY {', '.join(key)} "
+            f"ORDER BY {tie}value DESC NULLS LAST) = 1 {_FACTS_ORDER[name]}").to_arrow_table()
+    finally:
+        cur.close()
+
+
 def _shard_file(indicator: str) -> str:
     """File name of one indicator's facts: readable, and unique even for codes a file system mangles."""
     safe = re.sub(r"[^0-9A-Za-z._-]", "_", indicator)[:40]
@@ -159,6 +191,9 @@ class GapStore:
         self._sort_sizes: dict[str, int] = {}
         self._new_parts: dict[str, set[str]] = {}  # part files computed by the running facts build
         self._verdict_rows: dict[str, str] = {}  # dataset -> its verdict row, part of its part's digest
+        self.broken: list[storage.Broken] = []  # datasets skipped because a file is unreadable
+        self.facts_pending = False  # facts built in memory because writing them failed: retried later
+        self.facts_error = ""
         self.refresh()
 
     # --- set-up --------------------------------------------------------------------------------
@@ -169,14 +204,17 @@ class GapStore:
         with self._lock, (storage.store_lock(self.data_dir) if writable else contextlib.nullcontext()):
             if writable:
                 storage.recover(self.data_dir)
+                storage.sweep_leftovers(self.data_dir)  # we hold the lock: no live import owns them
             self._load_catalogues()
             self._create_views()
             self._age_band_codes()
             n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchone()
             self._sort_sizes = {"n_areas": int(n[0]) + 1, "n_groups": int(n[1]) + 1}
+            self.broken = storage.broken_datasets(self.data_dir)
             fp = storage.fingerprint(self.data_dir)
-            if self._facts_fingerprint() != fp:
-                self._build_facts(fp)
+            self.facts_pending = False
+            if self._facts_fingerprint(repair=writable) != fp:
+                self._build_facts_safely(fp, writable)
             else:
                 shards = self._manifest()["shards"]
                 for name, kind in FACTS.items():
@@ -199,6 +237,28 @@ class GapStore:
 
     def _writable(self) -> bool:
         return self._rebuild and not settings.get("read_only") and _can_write(self.data_dir)
+
+    def _build_facts_safely(self, fp: str, writable: bool) -> None:
+        """Build the facts on disk; if that fails (a full disk, an unreadable part), build them in
+        memory so that the store still serves, and leave the on-disk facts stale: the next open
+        (or, in the dashboard, ``cache.FACTS_RETRY_S`` later) tries again."""
+        if not writable:
+            self._build_facts(fp, in_memory=True)
+            return
+        try:
+            storage.ensure_free_space(self.data_dir)
+            self._build_facts(fp)
+            self.facts_error = ""
+            return
+        except (OSError, duckdb.Error, storage.StoreError, ValueError) as e:
+            self.facts_error = storage._short(e)
+            log.error("facts of %s could not be written (%s); built in memory instead, retried on the next open",
+                      self.data_dir, self.facts_error)
+        for kind in PART_KINDS:  # a part that broke the merge is recomputed next time
+            self._con.execute(f"DROP TABLE IF EXISTS new_{kind}_parts")
+        self._new_parts = {}
+        self._build_facts(fp, in_memory=True)
+        self.facts_pending = True
 
     def _load_catalogues(self) -> None:
         con = self._con
@@ -317,19 +377,31 @@ class GapStore:
             return {}
         return m if isinstance(m, dict) else {}
 
-    def _facts_fingerprint(self) -> str | None:
+    def _facts_fingerprint(self, *, repair: bool = False) -> str | None:
+        """The fingerprint the facts on disk were built from, or ``None`` when they must be rebuilt:
+        another query or threshold, a file missing, or a file whose parquet footer is unreadable
+        (deleted when ``repair``, so the rebuild writes it again)."""
         m = self._manifest()
         if m.get("k_min") != self.k_min or m.get("sql") != _facts_sql_digest() or m.get("verdicts") != self._verdicts_digest():
             return None
+        sound = True
         for name, kind in FACTS.items():
             shards = m.get("shards", {}).get(name)
             if not isinstance(shards, dict):
                 return None
-            if not all((self.data_dir / "facts" / kind / s["file"]).is_file() for s in shards.values()):
-                return None
-        return m.get("fingerprint")
+            for sh in shards.values():
+                path = self.data_dir / "facts" / kind / str(sh.get("file") if isinstance(sh, dict) else "")
+                if not _readable_parquet(path):
+                    log.warning("facts file %s/%s is missing or unreadable: rebuilding the facts", kind, path.name)
+                    sound = False
+                    if repair:
+                        try:
+                            path.unlink(missing_ok=True)
+                        except OSError as e:  # e.g. a folder in its place: the rebuild reports it
+                            log.warning("cannot remove %s: %s", path.name, e)
+        return m.get("fingerprint") if sound else None
 
-    def _build_facts(self, fp: str) -> None:
+    def _build_facts(self, fp: str, *, in_memory: bool = False) -> None:
         """Precompute the facts in two stages: per-dataset parts, then a merge per indicator.
 
         Parts (``sql/*_parts.sql``) depend on one dataset only; the merged facts are kept as one
@@ -340,15 +412,19 @@ class GapStore:
         """
         t0 = time.perf_counter()
         con = self._con
-        if not self._writable():
+        if in_memory or not self._writable():
             con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations")
             for kind in PART_KINDS:
+                _drop_relation(con, f"{kind}_parts", unless="TABLE")
                 con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
             for name in FACTS:
                 sql = self._merge_sql(name)
+                table = con.sql(f"SELECT * FROM ({sql}) {_FACTS_ORDER[name]}",
+                                params={"k_min": self.k_min} if "$k_min" in sql else None).to_arrow_table()
+                con.register("_facts_tmp", _unique_facts(con, table, name))
                 _drop_relation(con, name, unless="TABLE")
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM ({sql}) {_FACTS_ORDER[name]}",
-                            {"k_min": self.k_min} if "$k_min" in sql else {})
+                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _facts_tmp")
+                con.unregister("_facts_tmp")
                 con.execute("DROP TABLE IF EXISTS citizen_round")
             log.info("facts built in memory in %.2f s", time.perf_counter() - t0)
             return
@@ -400,6 +476,10 @@ class GapStore:
             verdict = self._verdict_rows.get(d.name, "").encode() if kind == "citizen" else b""
             key = hashlib.sha256(b"\0".join([meta, groups, areas, _part_sql(kind).encode(), verdict])).hexdigest()[:16]
             target = parts_dir / f"{kind}-{d.name}-{key}.parquet"
+            if target.is_file() and not _readable_parquet(target):
+                log.warning("facts part %s is unreadable: computing it again", target.name)
+                target.unlink(missing_ok=True)
+                known.pop(target.name, None)
             if not target.is_file():
                 missing[kind][d.name] = target
             out[kind].append((target, known.get(target.name)))
@@ -461,6 +541,7 @@ class GapStore:
             files = sorted({str(p) for p, inds in parts if set(inds) & set(todo) and p.name not in new})
             sources = [f"SELECT * FROM new_{kind}_parts"] if new else []
             sources += [f"SELECT * FROM read_parquet({_sql_list(files)})"] if files else []
+            _drop_relation(con, f"{kind}_parts", unless="VIEW")
             con.execute(f"CREATE OR REPLACE VIEW {kind}_parts AS {' UNION ALL BY NAME '.join(sources)}")
             sql = _strip_comments(load_sql(name))
             params: dict[str, Any] = {"k_min": self.k_min} if "$k_min" in sql else {}
@@ -478,6 +559,7 @@ class GapStore:
                     rows += con.execute(f"SELECT count(*) FROM new_{kind}_parts").fetchall()[0][0]
                 order = _FACTS_ORDER[name] if rows <= FULL_SORT_MAX_ROWS else "ORDER BY indicator ASC NULLS LAST"
                 table = cur.sql(f"SELECT * FROM ({sql}) {order}", params=params or None).to_arrow_table()
+                table = _unique_facts(con, table, name)
             finally:
                 cur.close()
                 con.execute("DROP TABLE IF EXISTS citizen_round")
@@ -524,6 +606,7 @@ class GapStore:
         """Typed, empty facts (no dataset of this kind): the merge over no parts."""
         con = self._con
         con.execute("CREATE OR REPLACE VIEW part_observations AS SELECT * FROM observations LIMIT 0")
+        _drop_relation(con, f"{kind}_parts", unless="TABLE")
         con.execute(f"CREATE OR REPLACE TABLE {kind}_parts AS {_part_sql(kind)}")
         sql = _strip_comments(load_sql(name))
         _drop_relation(con, name, unless="TABLE")
@@ -785,6 +868,16 @@ def _drop_relation(con: duckdb.DuckDBPyConnection, name: str, *, unless: str) ->
     row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
     if row and (row[0] == "VIEW") != (unless == "VIEW"):
         con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
+def _readable_parquet(path: Path) -> bool:
+    """True when ``path`` is a parquet file whose footer can be read (a truncated file's cannot)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException):
+        return False
+    return True
 
 
 def _can_write(path: Path) -> bool:

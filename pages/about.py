@@ -54,15 +54,28 @@ def body(gs: Any, v: View) -> None:
         for r in ds.to_dict("records"):
             kind = t(f"ui.kind.{r['source_kind']}", lng)
             url = str(r.get("url") or "").strip()
-            item = t("ui.about.source_item", lng, title=r["title"], producer=r["producer"], kind=kind,
-                     licence=r.get("licence") or ui.MISSING)
+            item = t("ui.about.source_item", lng, title=ui.inert(r["title"]), producer=ui.inert(r["producer"]),
+                     kind=kind, licence=ui.inert(r.get("licence")) or ui.MISSING)
             if url.startswith(("http://", "https://")):
-                item += f" — {url}"
+                item += f" — {ui.inert(url)}"
             lines.append(f"- {item}")
         st.markdown("\n".join(lines))
+    broken_datasets(gs, v)
     st.markdown(t("ui.about.boundaries", lng))
     st.markdown(t("ui.about.framework", lng))
     st.markdown(t("ui.about.software", lng))
+
+
+def broken_datasets(gs: Any, v: View) -> None:
+    """Datasets the store skips because a file cannot be read: named, so an operator can act."""
+    broken = getattr(gs, "broken", None) or []
+    if not broken:
+        return
+    lng = v.lang
+    st.subheader(t("ui.about.broken_heading", lng))
+    st.warning(t("ui.about.broken_help", lng), icon=":material/report:")
+    st.markdown("\n".join("- " + t("ui.about.broken_item", lng, dataset=ui.inert(b.dataset_id), file=ui.inert(b.file),
+                                      reason=ui.inert(b.reason)) for b in broken))
 
 
 def is_sample(gs: Any) -> bool:

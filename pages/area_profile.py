@@ -48,7 +48,7 @@ def body(gs: Any, v: View) -> None:
     headline(gs, v, area)
     brief_button(gs, shown_view, area)
 
-    st.subheader(t("ui.profile.matrix_heading", lng, area=name))
+    st.subheader(t("ui.profile.matrix_heading", lng, area=ui.inert(name)))
     ui.chart("coverage-matrix", shown_view, key="chart-profile-matrix")
     with st.expander(t("ui.legend.heading", lng), icon=":material/palette:"):
         ui.legend(pal.STATUS_ORDER, v)
@@ -59,7 +59,7 @@ def body(gs: Any, v: View) -> None:
         ui.empty("ui.empty.chart", v)
         return
     if not v.indicator:
-        st.caption(t("ui.profile.first_indicator", lng, indicator=views.indicator_label(gs, indicator, lng)))
+        st.caption(t("ui.profile.first_indicator", lng, indicator=ui.inert(views.indicator_label(gs, indicator, lng))))
     st.subheader(t("ui.profile.groups_heading", lng))
     ui.chart("group-comparison", shown_view, key="chart-profile-groups")
 

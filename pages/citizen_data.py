@@ -58,8 +58,8 @@ def card(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
     lng = v.lang
     with st.container(border=True):
         top, badge = st.columns([4, 1.3], vertical_alignment="top")
-        top.subheader(str(rec["title"]))
-        top.markdown(t("ui.citizen.by", lng, producer=rec["producer"]))
+        top.subheader(ui.inert(rec["title"]))
+        top.markdown(t("ui.citizen.by", lng, producer=ui.inert(rec["producer"])))
         badge.markdown(ui.verdict_badge(str(rec.get("verdict") or ""), lng), unsafe_allow_html=True)
         mean = rec.get("quality_mean")
         badge.caption(t("ui.citizen.mean", lng, mean=ui.MISSING if pd.isna(mean) else i18n.format_number(mean, lng, decimals=2)))
@@ -130,8 +130,8 @@ def fills_block(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> N
     inds = sorted(fills["indicator"].unique())
     groups = sorted(fills["group"].unique())
     st.markdown(t("ui.citizen.fills", lng, n=len(fills), where=where,
-                  indicators=", ".join(views.indicator_label(gs, i, lng) for i in inds),
-                  groups=", ".join(views.group_label(gs, g, lng) for g in groups)))
+                  indicators=", ".join(ui.inert(views.indicator_label(gs, i, lng)) for i in inds),
+                  groups=", ".join(ui.inert(views.group_label(gs, g, lng)) for g in groups)))
     with st.expander(t("ui.citizen.fills_table", lng, n=len(fills))):
         shown = fills[["area_name", "level", "indicator", "group", "status", "cgd_value", "cgd_suppressed", "cgd_n",
                        "cgd_latest_year", "official_latest_year", "total_latest_year"]].copy()
@@ -145,9 +145,10 @@ def fills_block(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> N
 
 
 def _text(value: Any) -> str:
+    """An imported value for the card's Markdown list: inert, or the missing mark."""
     if value is None or (not isinstance(value, str) and pd.isna(value)) or not str(value).strip():
         return ui.MISSING
-    return str(value).replace("\n", " ")
+    return ui.inert(value)
 
 
 def _date(value: Any, lng: str) -> str:

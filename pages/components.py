@@ -16,6 +16,7 @@ URL, so the address bar always reproduces what is on screen.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import urllib.parse
 import uuid
@@ -399,7 +400,7 @@ def link(slug: str, label: str, v: View | None = None, *, icon: str | None = Non
     if not p.exists:
         return
     target = (v or view()).replace(**changes)
-    st.page_link(p.path, label=label, icon=icon or p.icon, query_params=link_params(target))
+    st.page_link(p.path, label=inert(label), icon=icon or p.icon, query_params=link_params(target))
 
 
 def link_params(target: View) -> dict[str, str]:
@@ -447,7 +448,7 @@ def story_builder(v: View) -> None:
         st.caption(t("ui.story.help", lng))
         draft: list[str] = list(st.session_state.get(_PENDING_STORY) or v.story or ())
         if draft:
-            st.markdown("\n".join(f"{i + 1}. {story_item_label(item, lng)}" for i, item in enumerate(draft)))
+            st.markdown("\n".join(f"{i + 1}. {inert(story_item_label(item, lng))}" for i, item in enumerate(draft)))
         else:
             st.caption(t("ui.story.default", lng))
         c1, c2 = st.columns(2)
@@ -586,6 +587,7 @@ def _ensure_entrypoint() -> None:
 def header(title_key: str, lead_key: str, v: View, *, describe: bool = True, **kw: Any) -> None:
     """The page title, the user's question it answers, and the filters in words."""
     lng = v.lang
+    kw = {k: inert(x) if isinstance(x, str) else x for k, x in kw.items()}  # area names and the like
     st.title(t(title_key, lng, **kw))
     st.markdown(f"<p class='gl-lead'>{_html(t(lead_key, lng, **kw))}</p>", unsafe_allow_html=True)
     if describe:
@@ -598,9 +600,40 @@ def empty(key: str, v: View, **kw: Any) -> None:
     st.info(t(key, v.lang, **kw), icon=":material/info:")
 
 
+# Characters that Streamlit's Markdown (CommonMark + GFM, KaTeX, :color[...] and :emoji: directives)
+# or HTML give a meaning, written as numeric character references: a reference is always literal
+# text in Markdown and in HTML, so the reader sees the character and nothing is interpreted.
+_INERT = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\\`*[]{}#!|$:~^"} | {"\n": " ", "\r": " ", "\t": " "})
+# an underscore between two letters or digits never opens or closes emphasis (respondent_name stays)
+_EDGE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+_JOINER = "\u2060"  # WORD JOINER: invisible, never a line break
+_LINE_START = ("-", "+", "=", ">", ".", ")")  # list, heading or quote markers where a line begins
+
+
+def inert(value: Any) -> str:
+    """Imported text (titles, producers, licences, methods, area, group and indicator names, column
+    headers, footnotes, file names) made inert for every Markdown sink: ``st.markdown`` (with or
+    without HTML), captions, headers, alerts, widget labels and help. No link, image, emphasis,
+    formula, colour, emoji or HTML survives; the words are shown as typed.
+
+    Only our own message templates may carry Markdown: pass imported values through here before
+    they are put into a template or handed to Streamlit. Dataframes, ``st.text``, ``st.code`` and
+    selectbox options show plain text already and need nothing.
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    # GFM turns bare URLs, www. names and e-mail addresses into links after references are decoded:
+    # an invisible word joiner inside each pattern keeps them text
+    text = re.sub(r"(?i)(://|www\.|@)", lambda m: m.group(1)[0] + _JOINER + m.group(1)[1:], str(value))
+    text = _EDGE_UNDERSCORE.sub("&#95;", text.translate(_INERT))
+    if text.lstrip().startswith(_LINE_START) or (text.lstrip()[:1].isdigit() and ". " in text[:12]):
+        text = f"&#{ord(text.lstrip()[0])};" + text.lstrip()[1:]
+    return text
+
+
 def _html(text: str) -> str:
-    """Text made safe to place inside our own HTML snippets."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text made safe to place inside our own HTML snippets (and inert as Markdown)."""
+    return inert(text)
 
 
 # --- charts and tables -------------------------------------------------------------------------
@@ -621,12 +654,12 @@ def chart(name: str, v: View, *, key: str, on_select: bool = False, **extra: Any
     if on_select:
         kwargs.update(on_select="rerun", selection_mode="points")
     event = st.plotly_chart(result.fig, **kwargs)
-    st.caption(result.alt_text)
-    st.caption(result.source)
+    st.caption(inert(result.alt_text))
+    st.caption(inert(result.source))
     if result.empty:
         empty("ui.empty.chart", v)
     table = display_table(result.data, lng)
-    with st.expander(t("ui.chart.table", lng, title=result.title), icon=":material/table:"):
+    with st.expander(t("ui.chart.table", lng, title=inert(result.title)), icon=":material/table:"):
         if table.empty:
             st.caption(t("ui.empty.table", lng))
         else:

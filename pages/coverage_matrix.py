@@ -35,7 +35,7 @@ def body(gs: Any, v: View) -> None:
                      help=t("ui.matrix.area_help", lng), **ui.widget_state("area", "w.matrix_area", current))
 
     area_name = cat["areas"].get(v.area or "", cat["areas"].get(home or "", ""))
-    st.subheader(t("ui.matrix.by_indicator", lng, area=area_name))
+    st.subheader(t("ui.matrix.by_indicator", lng, area=ui.inert(area_name)))
     ui.chart("coverage-matrix", v, key="chart-matrix-indicator")
     with st.expander(t("ui.legend.heading", lng), icon=":material/palette:"):
         ui.legend(pal.STATUS_ORDER, v)
@@ -46,7 +46,7 @@ def body(gs: Any, v: View) -> None:
     if ind is None:
         ui.empty("ui.empty.chart", v)
         return
-    st.subheader(t("ui.matrix.by_area", lng, indicator=views.indicator_label(gs, ind, lng),
+    st.subheader(t("ui.matrix.by_area", lng, indicator=ui.inert(views.indicator_label(gs, ind, lng)),
                    areas=views.level_label(v.level, lng)))
     if not v.indicator:
         st.caption(t("ui.matrix.first_indicator", lng))

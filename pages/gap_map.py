@@ -54,7 +54,7 @@ def body(gs: Any, v: View) -> None:
     if metric == "status":
         st.subheader(t("legend.status", lng))
         ui.legend(pal.STATUS_ORDER, v)
-        st.subheader(t("ui.gap_map.speaks_heading", lng, group=group))
+        st.subheader(t("ui.gap_map.speaks_heading", lng, group=ui.inert(group)))
         speaks_for(gs, v, result.data)
     else:
         st.markdown(t(f"metric.{metric}.help", lng))

@@ -13,14 +13,13 @@ import hashlib
 import json
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from data_layers import cache, settings
+from data_layers import cache, settings, uploads
 from data_layers.i18n import t
 from data_layers.importers import KINDS, import_file, slug, validate
 from data_layers.importers.mapping import mapping_text
@@ -57,7 +56,7 @@ def _save_upload(uploaded: Any, kind: str) -> Path:
     old = _ss().get(_PREFIX + "dir")
     if old:
         shutil.rmtree(old, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix="gaplens-upload-"))
+    folder = uploads.new_dir("upload")
     name = re.sub(r"[^\w.\-]+", "_", Path(uploaded.name).name) or f"upload.{TYPES[kind][0]}"
     path = folder / name
     path.write_bytes(uploaded.getvalue())
@@ -202,13 +201,13 @@ def _read_mapping(upload: Any, lng: str) -> dict[str, Any] | None:
         return {}
     from data_layers.importers.mapping import MappingError, load_mapping_file
 
-    folder = Path(tempfile.mkdtemp(prefix="gaplens-mapping-"))
+    folder = uploads.new_dir("mapping")
     try:
         f = folder / re.sub(r"[^\w.\-]+", "_", Path(upload.name).name)
         f.write_bytes(upload.getvalue())
         return load_mapping_file(f)
     except MappingError as e:
-        st.error(t("ui.import.mapping_bad", lng, error=str(e)), icon=":material/error:")
+        st.error(t("ui.import.mapping_bad", lng, error=ui.inert(e)), icon=":material/error:")
         return None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -217,17 +216,18 @@ def _read_mapping(upload: Any, lng: str) -> dict[str, Any] | None:
 def _detected(pv: Preview, lng: str) -> None:
     parts = []
     if pv.format:
-        parts.append(t("ui.import.detected_format", lng, format=pv.format))
+        parts.append(t("ui.import.detected_format", lng, format=pv.format))  # our code word, not imported text
     if pv.encoding:
         parts.append(t("ui.import.detected_encoding", lng, encoding=pv.encoding))
     if pv.rows:
         parts.append(t("ui.import.detected_rows", lng, rows=pv.rows, columns=len(pv.columns)))
     elif pv.columns:
-        parts.append(t("ui.import.detected_fields", lng, fields=", ".join(pv.columns[:12])))
+        parts.append(t("ui.import.detected_fields", lng, fields=ui.inert(", ".join(map(str, pv.columns[:12])))))
     if parts:
         st.markdown(" · ".join(parts))
     if pv.personal:
-        st.info(t("ui.import.personal", lng, columns=", ".join(pv.personal)), icon=":material/shield_person:")
+        st.info(t("ui.import.personal", lng, columns=ui.inert(", ".join(map(str, pv.personal)))),
+                icon=":material/shield_person:")
 
 
 def _official_form(pv: Preview, options: dict[str, Any], lng: str) -> None:
@@ -354,7 +354,7 @@ def _show_report(report: Report | None, lng: str) -> None:
     """The validation report: what happened, counts, dropped columns, and every problem by row."""
     if report is None:
         return
-    text = t(f"ui.import.status.{report.status or 'refused'}", lng, dataset=report.dataset_id or "—")
+    text = t(f"ui.import.status.{report.status or 'refused'}", lng, dataset=ui.inert(report.dataset_id) or "—")
     if report.status in (ACCEPTED, PARTIAL):
         (st.success if report.status == ACCEPTED else st.warning)(text, icon=STATUS_ICON[report.status])
     elif report.status in (UNCHANGED, NO_DATA):
@@ -374,11 +374,12 @@ def _show_report(report: Report | None, lng: str) -> None:
             st.dataframe(pd.DataFrame({t("ui.import.col_column", lng): list(report.dropped_columns),
                                        t("ui.import.col_reason", lng): list(report.dropped_columns.values())}),
                          hide_index=True, width="stretch")
+
     def words(text: str) -> str:  # the page names its own controls where the CLI names its flags
         return page_words(text, lambda key: t(key, lng))
 
     for note in report.notes:
-        st.caption(words(note))
+        st.caption(ui.inert(words(note)))
     problems = report.problems_frame()
     if not problems.empty:
         shown = problems[["severity", "row", "column", "value", "message"]].copy()

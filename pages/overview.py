@@ -48,7 +48,7 @@ def body(gs: Any, v: View) -> None:
     st.subheader(t("ui.overview.groups_heading", lng))
     if len(data) > 1:
         least = data.iloc[1]
-        st.markdown(t("ui.overview.groups_lead", lng, group=least["group_label"],
+        st.markdown(t("ui.overview.groups_lead", lng, group=ui.inert(least["group_label"]),
                       share=ui.pct(least["share_covered"], lng)))
     ui.chart("overview", v, key="chart-overview")
     ui.link("coverage_matrix", t("ui.overview.groups_link", lng), v)
@@ -82,7 +82,7 @@ def top_areas(gs: Any, v: View) -> None:
     top = scores.sort_values(["blind_spot_score", "area_name"], ascending=[False, True],
                              na_position="last").head(TOP_AREAS)
     first = top.iloc[0]
-    st.markdown(t("ui.overview.areas_lead", lng, area=first["area_name"],
+    st.markdown(t("ui.overview.areas_lead", lng, area=ui.inert(first["area_name"]),
                   share=ui.pct(first["blind_spot_score"], lng)))
     shown = top[["area_name", "blind_spot_score", "n_blind_spot", "applicable"]].copy()
     shown["blind_spot_score"] = shown["blind_spot_score"] * 100

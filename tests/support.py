@@ -140,3 +140,51 @@ def cell(cells: pd.DataFrame, indicator: str, area: str, group: str) -> dict[str
     return hit.iloc[0].to_dict()
 
 
+
+
+# --- a store carrying hostile text and one broken dataset (issue 13) ---------------------------------
+
+HOSTILE_IMAGE_HOST = "evil.example"
+HOSTILE = {
+    "title": "**bold** ![pixel](http://evil.example/pixel.png) <img src=x onerror=alert(1)> [link](http://evil.example)",
+    "producer": '=HYPERLINK("http://evil.example","click") ![p](http://evil.example/p2.png)',
+    "licence": "<script>alert(1)</script> :red[red]",
+    "method": ":red[red] $x^2$ ![m](http://evil.example/m.png)",
+}
+# what must never reach a Markdown element raw (escaped forms are fine)
+HOSTILE_MARKERS = ("**bold**", "![", "<img", "<script", "[link](", ":red[", "$x^2$", "http://evil.example")
+BROKEN_DATASET = "beach-litter-2024"
+
+
+def make_hostile_store(data_dir: Path, tmp: Path) -> None:
+    """Turn a copy of the sample into the store of the reliability check: a dataset whose metadata
+    is Markdown/HTML/KaTeX with remote images, a citizen dataset, an area, a group and an indicator
+    named the same way, and one dataset whose observations file is truncated."""
+    import json
+
+    import geopandas as gpd
+
+    from data_layers import storage
+    from data_layers.importers import import_file
+
+    csv = tmp / "hostile.csv"
+    csv.write_text("indicator,area_code,period,value\n6.1.1,PH-05,2023,50\n", encoding="utf-8")
+    report = import_file(csv, "official", data_dir, dataset_id="hostile", metadata=dict(HOSTILE))
+    assert report.status == "accepted", report.to_text()
+    meta_path = data_dir / "datasets" / "water-points-2024" / "dataset.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta.update(HOSTILE, notes=HOSTILE["method"], url="javascript:alert(1)")
+    meta_path.write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    areas = gpd.read_parquet(data_dir / "areas" / "level_1.parquet")
+    areas.loc[areas["code"] == "PH-05", "name"] = "![a](http://evil.example/a.png) **Bicol**"
+    storage.write_areas(data_dir, 1, areas)
+    groups = storage.read_catalogue(data_dir, "groups")
+    groups.loc[groups["group_id"] == "women", "label"] = "<img src=x> :red[women] $w$"
+    storage.write_catalogue(data_dir, "groups", groups)
+    inds = storage.read_catalogue(data_dir, "indicators")
+    for col in ("short_title", "title"):
+        inds.loc[inds["code"] == "6.1.1", col] = "[water](http://evil.example) ![i](http://evil.example/i.png)"
+    storage.write_catalogue(data_dir, "indicators", inds)
+    victim = data_dir / "datasets" / BROKEN_DATASET / "observations.parquet"
+    with open(victim, "r+b") as f:
+        f.truncate(victim.stat().st_size // 2)

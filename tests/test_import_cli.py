@@ -63,11 +63,20 @@ def test_read_only_refuses_with_2(fresh_sample: Path) -> None:
 
 
 def test_unexpected_failure_exits_1_without_a_traceback(fresh_sample: Path) -> None:
-    """A corrupt catalogue entry is not the imported file's fault: exit 1, said plainly."""
-    (fresh_sample / "datasets" / "pwd-survey-2023" / "dataset.json").write_text("{not json", encoding="utf-8")
+    """A corrupt indicator catalogue is not the imported file's fault: exit 1, said plainly."""
+    (fresh_sample / "indicators.csv").write_text("foo\n1\n", encoding="utf-8")
     p = run("import", "official", str(ASSETS / "indicator_1-2-1.csv"), "--data-dir", str(fresh_sample), "--area", "PHL")
     assert p.returncode == 1, p.stdout + p.stderr
     assert "Traceback" not in p.stdout + p.stderr and "unexpected error" in p.stdout
+
+
+def test_a_corrupt_dataset_entry_is_skipped_and_named(fresh_sample: Path) -> None:
+    """One broken dataset.json no longer fails every import (issue 13): it is skipped and named."""
+    (fresh_sample / "datasets" / "pwd-survey-2023" / "dataset.json").write_text("{not json", encoding="utf-8")
+    p = run("import", "official", str(ASSETS / "indicator_1-2-1.csv"), "--data-dir", str(fresh_sample), "--area", "PHL")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Traceback" not in p.stdout + p.stderr
+    assert "pwd-survey-2023: dataset.json: not readable JSON" in p.stdout
 
 
 def test_boundaries_and_citizen_commands(fresh_sample: Path) -> None:

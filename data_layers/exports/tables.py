@@ -36,6 +36,19 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells and column names are neutralised; numeric and boolean columns
+    are left as they are (``-3.5`` stays a number). The command line's CSV goes through here too."""
+    out = df.copy()
+    for col in out.columns:
+        series = out[col]
+        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        out[col] = series.map(neutralise).astype(object)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
 def _flag_pairs(df: pd.DataFrame) -> list[tuple[str, str]]:
     """(value column, suppressed-flag column) pairs: ``official_value``/``official_suppressed``, ``value``/``suppressed``."""
     pairs = []
@@ -63,13 +76,7 @@ def prepare(df: pd.DataFrame, *, suppressed_word: str = SUPPRESSED) -> pd.DataFr
             col = out[value_col].astype(object)
             col[flags & col.isna()] = suppressed_word
             out[value_col] = col
-    for col in out.columns:
-        series = out[col]
-        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-            continue
-        out[col] = series.map(neutralise).astype(object)
-    out.columns = [neutralise(str(c)) for c in out.columns]
-    return out
+    return neutralise_frame(out)
 
 
 def table_csv(df: pd.DataFrame) -> bytes:

@@ -41,7 +41,6 @@ DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 CHANGE_KEY = ["indicator", "series", "area_code", "period_label", "unit", "other_dims",
               *[dim_column(d) for d in DIMENSION_NAMES]]
 CHANGE_FIGURE = ["value", "suppressed", "lower", "upper", "n"]
-STALE_LEFTOVER_S = 6 * 3600  # a staging folder this old belongs to a killed import, not a running one
 
 __all__ = ["KINDS", "Problem", "Report", "import_file", "save_mapping", "validate"]
 
@@ -118,6 +117,9 @@ def import_file(path: str | Path, kind: str, data_dir: str | Path | None = None,
              tick=tick, geo_level=geo_level, geo_scheme=geo_scheme)
     except _RefusedError:
         report.status = REFUSED
+    except storage.StoreError as e:  # the store refused the write (disk full, busy): nothing written
+        report.error(str(e), code="store")
+        report.status = REFUSED
     except Exception as e:  # the last line of defence: a bug must still give a report, never a traceback
         log.error("unexpected failure importing %s: %s: %s", path, type(e).__name__, e)
         log.debug("details", exc_info=True)  # the traceback only with --debug
@@ -145,6 +147,8 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
         report.error("the store is read-only (GAPLENS_READ_ONLY): imports are disabled", code="read_only")
         raise _RefusedError
     tick("reading", 0.05)
+    if kind != "boundaries" and _binary_head(path, report):
+        raise _RefusedError
     try:
         report.sha256 = storage.sha256_file(path)
     except OSError as e:
@@ -177,6 +181,9 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
                      value=ds_id, code="dataset_id")
         raise _RefusedError
     report.dataset_id = ds_id
+    for b in storage.broken_datasets(store_dir):
+        report.warn(f"the store's {b.text()}: it is skipped until repaired or removed "
+                    "(`python -m data_layers check` lists every problem)", code="broken_dataset")
     existing = {m.get("dataset_id"): m for m in storage.read_dataset_meta(store_dir)}
     same_file = [i for i, m in existing.items() if m.get("sha256") == report.sha256]
     if same_file and not dry_run:
@@ -235,6 +242,18 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
 
     tick("writing", 0.7)
     source_kind = "official" if kind == "official" else "citizen"
+    # the sequence number makes every observation key of the store unique (obs_key = seq x 10^9 +
+    # row): it is taken under the store lock and used in the same hold, so two imports at once
+    # can never share it
+    with storage.store_lock(store_dir):
+        _write_locked(store_dir, obs, report, meta, ds_id, source_kind, source_name, apart, tick)
+    tick("refreshing", 0.9)
+    refresh_facts(store_dir, report)
+
+
+def _write_locked(store_dir: Path, obs: pd.DataFrame, report: Report, meta: dict[str, Any], ds_id: str,
+                  source_kind: str, source_name: str, apart: pd.DataFrame | None, tick: Progress) -> None:
+    """Number, finish and write one accepted dataset; the caller holds the store lock."""
     seq = storage.next_seq(store_dir)
     keep = [c for c in obs.columns if not c.startswith("_")]
     tidy_obs = tidy.finish(obs[keep], dataset_id=ds_id, source_kind=source_kind, seq=seq)
@@ -257,35 +276,55 @@ def _run(path: Path, kind: str, report: Report, *, data_dir: str | Path | None, 
         report.info(f"indicators added to the store's catalogue (official titles; polarity unknown until set in "
                     f"indicators.csv): {', '.join(added)}")
     log.info("writing dataset %s (%d observations)", ds_id, len(tidy_obs))
-    _sweep_leftovers(store_dir)
+    storage.sweep_leftovers(store_dir)  # the caller holds the store lock
     tick("storing", 0.8)  # the atomic write itself: staging folder, then one rename
     storage.write_dataset(store_dir, entry, tidy_obs, extra_files=extra)
-    tick("refreshing", 0.9)
-    refresh_store(store_dir)
 
 
-def _sweep_leftovers(data_dir: Path) -> None:
-    """Remove hidden staging/trash folders left by an import killed long ago (readers ignore them)."""
-    import shutil
-    import time
+def _binary_head(path: Path, report: Report) -> bool:
+    """Refuse a binary file (zeros, random bytes, UTF-16) from its first bytes, before it is hashed
+    or read whole: a 1 GB file of zeros is refused in milliseconds."""
+    from .reading import SNIFF_BYTES, binary_problem, sniff_kind
 
-    root = storage.datasets_dir(data_dir)
-    if not root.is_dir():
-        return
-    for p in root.iterdir():
-        if p.is_dir() and p.name.startswith((".staging-", ".trash-")):
-            try:
-                if time.time() - p.stat().st_mtime > STALE_LEFTOVER_S:
-                    shutil.rmtree(p, ignore_errors=True)
-            except OSError:
-                continue
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except OSError:
+        return False  # the hash below reports why the file cannot be read
+    kind = sniff_kind(head)
+    if kind not in ("binary", "utf16"):
+        return False
+    report.error(binary_problem(kind), code=kind)
+    return True
 
 
-def refresh_store(data_dir: Path) -> None:
-    """Rebuild the derived facts after a write (the pages' cache keys on the new fingerprint)."""
+def refresh_store(data_dir: Path) -> str:
+    """Rebuild the derived facts after a write (the pages' cache keys on the new fingerprint).
+
+    Returns ``""``, or why the facts could not be written to disk (the store then built them in
+    memory, and the next open of the store tries again).
+    """
     from ..store import GapStore
 
-    GapStore(data_dir).close()
+    store = GapStore(data_dir)
+    try:
+        return store.facts_error if store.facts_pending else ""
+    finally:
+        store.close()
+
+
+def refresh_facts(data_dir: Path, report: Report) -> None:
+    """Refresh after a committed write, and say truthfully when the facts lag behind: the data
+    is stored either way (never "nothing written" once it is), and the facts catch up on the
+    next open of the store."""
+    try:
+        problem = refresh_store(data_dir)
+    except Exception as e:  # the write is committed: any failure here is reported, not raised
+        log.error("facts refresh of %s failed after a committed write: %s: %s", data_dir, type(e).__name__, e)
+        problem = f"{type(e).__name__}: {storage._short(e)}"
+    if problem:
+        report.warn(f"the data is stored, but updating the derived facts failed ({problem}); they are rebuilt "
+                    "the next time the store is opened (any command or the dashboard)", code="facts_pending")
 
 
 def _notes(report: Report) -> str:
@@ -320,31 +359,39 @@ def _rejected_csv(report: Report) -> bytes:
 
 
 def _changes(old_path: Path, new: pd.DataFrame) -> dict[str, int]:
-    """Figures added, removed, changed and unchanged between two releases of a dataset."""
+    """Figures added, removed, changed and unchanged between two releases of a dataset.
+
+    One hash join in DuckDB over the key and figure columns only: the previous release is read
+    straight from its parquet file, so the comparison costs about as much as reading both releases
+    (it was the slowest step of re-importing a large release, a Python call per cell).
+    """
+    import duckdb
+
+    new = tidy.finish(new[[c for c in new.columns if not c.startswith("_")]], dataset_id="new",
+                      source_kind="official", seq=0)[CHANGE_KEY + CHANGE_FIGURE]
+
+    def text(cols: list[str]) -> str:
+        return " || chr(31) || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '')" for c in cols)
+
+    con = duckdb.connect()
     try:
-        old = pd.read_parquet(old_path)
-    except (OSError, ValueError) as e:
+        con.register("new_release", new)
+        cols = ", ".join(f'"{c}"' for c in CHANGE_KEY + CHANGE_FIGURE)
+        con.register("old_release", con.read_parquet(str(old_path)).select(cols))
+        k, f = text(CHANGE_KEY), text(CHANGE_FIGURE)
+        row = con.execute(
+            f"WITH a AS (SELECT {k} AS k, min({f}) AS f FROM old_release GROUP BY 1), "
+            f"b AS (SELECT {k} AS k, min({f}) AS f FROM new_release GROUP BY 1) "
+            "SELECT count(*) FILTER (WHERE a.k IS NULL), count(*) FILTER (WHERE b.k IS NULL), "
+            "count(*) FILTER (WHERE a.k IS NOT NULL AND b.k IS NOT NULL AND a.f <> b.f), "
+            "count(*) FILTER (WHERE a.k IS NOT NULL AND b.k IS NOT NULL AND a.f = b.f) "
+            "FROM a FULL OUTER JOIN b ON a.k = b.k").fetchone()
+    except (duckdb.Error, OSError) as e:
         log.warning("cannot compare with the previous release: %s", e)
         return {}
-    new = tidy.finish(new[[c for c in new.columns if not c.startswith("_")]], dataset_id="new",
-                      source_kind="official", seq=0)
-
-    def text(df: pd.DataFrame, cols: list[str]) -> pd.Series:
-        parts = [df[c].map(lambda v: "" if pd.isna(v) else str(v)) for c in cols]
-        return pd.Series(["\x1f".join(t) for t in zip(*parts, strict=True)], index=df.index, dtype=object)
-
-    def keyed(df: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"k": text(df, CHANGE_KEY), "f": text(df, CHANGE_FIGURE)}).drop_duplicates("k")
-
-    a, b = keyed(old), keyed(new)
-    m = a.merge(b, on="k", how="outer", suffixes=("_old", "_new"), indicator=True)
-    both = m["_merge"] == "both"
-    return {
-        "added": int((m["_merge"] == "right_only").sum()),
-        "removed": int((m["_merge"] == "left_only").sum()),
-        "changed": int((both & (m["f_old"] != m["f_new"])).sum()),
-        "unchanged": int((both & (m["f_old"] == m["f_new"])).sum()),
-    }
+    finally:
+        con.close()
+    return {"added": int(row[0]), "removed": int(row[1]), "changed": int(row[2]), "unchanged": int(row[3])}
 
 
 def file_sha256(data: bytes) -> str:

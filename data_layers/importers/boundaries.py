@@ -46,6 +46,32 @@ def _format_of(path: Path, raw_head: bytes) -> str | None:
     return None
 
 
+SHP_FILE_CODE = b"\x00\x00\x27\x0a"  # every .shp starts with the big-endian file code 9994
+
+
+def _zip_problem(path: Path) -> str | None:
+    """Why a ZIP is not a readable zipped Shapefile (checked before GDAL, whose errors for a
+    broken archive are an IndexError or worse), or ``None``."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if not n.startswith("__MACOSX/")]
+            shps = [n for n in names if n.lower().endswith(".shp")]
+            if not shps:
+                return "the ZIP archive holds no .shp file (a zipped Shapefile needs .shp, .shx and .dbf)"
+            stem = shps[0][:-4]
+            missing = [ext for ext in (".shx", ".dbf") if not any(n.lower() == (stem + ext).lower() for n in names)]
+            if missing:
+                return f"the ZIP archive's {shps[0]} comes without its {' and '.join(missing)} file"
+            with z.open(shps[0]) as f:
+                if f.read(4) != SHP_FILE_CODE:
+                    return f"{shps[0]} in the ZIP archive is not a Shapefile (its header is not a Shapefile header)"
+    except (zipfile.BadZipFile, OSError, RuntimeError) as e:  # RuntimeError: an encrypted member
+        return f"not a readable ZIP archive: {e}"
+    return None
+
+
 def _read(path: Path, fmt: str, report: Report):  # -> GeoDataFrame | None
     import geopandas as gpd
 
@@ -53,6 +79,10 @@ def _read(path: Path, fmt: str, report: Report):  # -> GeoDataFrame | None
         if fmt == "geoparquet":
             return gpd.read_parquet(path)
         if fmt == "shapefile" and path.suffix.lower() == ".zip":
+            problem = _zip_problem(path)
+            if problem:
+                report.error(problem, code="unreadable")
+                return None
             return gpd.read_file(f"zip://{path.resolve()}")
         return gpd.read_file(path)
     except Exception as e:  # pyogrio/GDAL, pyarrow and shapely raise many unrelated types for broken files
@@ -273,9 +303,9 @@ def import_boundaries(path: Path, report: Report, data_dir: Path, *, level: int 
     tick("writing", 0.7)
     storage.write_areas(data_dir, level, good)
     tick("refreshing", 0.9)
-    from . import refresh_store
+    from . import refresh_facts
 
-    refresh_store(data_dir)
+    refresh_facts(data_dir, report)
 
 
 def _area_changes(old, new, *, replace_level: bool) -> dict[str, int]:  # GeoDataFrames in, counts out

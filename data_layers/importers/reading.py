@@ -9,6 +9,7 @@ accident). Everything found is reported; nothing here raises on bad input.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import logging
 import re
@@ -28,6 +29,8 @@ MAX_COLUMNS = 1000          # the widest real SDG export (wide, 60 years x dimen
 MAX_FIELD_CHARS = 1 << 20   # one cell of 1 MB is already a broken quote, not data
 MAX_CONTROL_SHARE = 0.001   # text files hold almost no control characters; random bytes hold ~10 %
 MAX_XLSX_UNPACKED = 512 << 20  # a workbook that unpacks to more than 512 MB is a zip bomb, not survey data
+MAX_XLSX_CELLS = 3_000_000  # streamed at ~1 M cells/s: a bigger sheet belongs in a CSV (Excel's own row limit is 1 M)
+SNIFF_BYTES = 1 << 16       # bytes looked at to tell text from binary before reading a whole file
 SNIFF_LINES = 50            # lines read to choose the delimiter
 DELIMITERS = (",", ";", "\t", "|")
 REFUSE, KEEP = "refuse", "keep"  # what finish_header does with repeated headers holding different data
@@ -76,9 +79,11 @@ def sniff_kind(raw: bytes) -> str:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf16"
     if b"\x00" in head:
-        # UTF-16 without a BOM: every other byte of ASCII text is NUL
+        # UTF-16 without a BOM: every other byte of ASCII text is NUL, the bytes between are not
+        # (a file of zeros, or any binary, has NULs in both halves)
         even, odd = head[0::2], head[1::2]
-        if len(head) >= 4 and (even.count(0) > 0.4 * len(even) or odd.count(0) > 0.4 * len(odd)):
+        nul_even, nul_odd = even.count(0) / max(len(even), 1), odd.count(0) / max(len(odd), 1)
+        if len(head) >= 4 and ((nul_even > 0.4 and nul_odd < 0.1) or (nul_odd > 0.4 and nul_even < 0.1)):
             return "utf16"
         return "binary"
     return "text"
@@ -161,8 +166,14 @@ def sniff_delimiter(text: str) -> str:
 
 
 def read_bytes(path: Path, report: Report) -> bytes | None:
+    """The file's bytes; a binary file (zeros, random data, UTF-16) is recognised from its first
+    :data:`SNIFF_BYTES` and only those are returned, so a 1 GB binary is never read whole."""
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+            if sniff_kind(head) in ("binary", "utf16"):
+                return head
+            raw = head + f.read()
     except OSError as e:
         report.error(f"cannot read the file: {e.strerror or e}", code="unreadable")
         return None
@@ -379,7 +390,12 @@ def finish_header(header: list[str], frame: pd.DataFrame, rows: np.ndarray, repo
 
 def read_xlsx(path: Path, report: Report, *, sheet: str | int | None = None,  # noqa: PLR0911
               duplicates: str = REFUSE) -> Table | None:
-    """The first (or named) sheet of a workbook as text cells; the sheet's row numbers are kept."""
+    """The first (or named) sheet of a workbook as text cells; the sheet's row numbers are kept.
+
+    The sheet is streamed (openpyxl's read-only mode: one row at a time, never the whole XML tree)
+    and refused past :data:`MAX_XLSX_CELLS` cells, counted as they are read: a small workbook can
+    declare millions of cells, and reading them whole held the importer for minutes.
+    """
     try:
         with zipfile.ZipFile(path) as z:
             unpacked = sum(i.file_size for i in z.infolist())
@@ -392,13 +408,12 @@ def read_xlsx(path: Path, report: Report, *, sheet: str | int | None = None,  # 
     except (zipfile.BadZipFile, OSError) as e:
         report.error(f"not a valid Excel workbook (.xlsx): {e}", code="not_xlsx")
         return None
-    try:
-        raw = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, header=None, dtype=object,
-                            engine="openpyxl")
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile, TypeError, IndexError) as e:
-        report.error(f"cannot read the workbook: {e}", code="not_xlsx")
+    cells = stream_xlsx(path, report, sheet=sheet)
+    if cells is None:
         return None
     report.encoding = "XLSX (UTF-8 XML)"
+    width = max((len(r) for r in cells), default=0)
+    raw = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in cells], dtype=object)
     raw = raw.dropna(how="all")
     if raw.empty:
         report.error("the sheet is empty", code="empty")
@@ -410,17 +425,69 @@ def read_xlsx(path: Path, report: Report, *, sheet: str | int | None = None,  # 
     header_idx = raw.index[0]
     header = ["" if pd.isna(v) else _cell_text(v) for v in raw.loc[header_idx]]
     body = raw.drop(index=header_idx)
-    rows = (body.index.to_numpy(dtype=np.int64) + 1)  # pandas index 0 = sheet row 1
     body = body.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else _cell_text(v))
     body = body[(body != "").any(axis=1)]
-    rows = body.index.to_numpy(dtype=np.int64) + 1
+    rows = body.index.to_numpy(dtype=np.int64) + 1  # frame index 0 = sheet row 1
     return finish_header(header, body.reset_index(drop=True), rows, report, duplicates=duplicates)
+
+
+def stream_xlsx(path: Path, report: Report, *, sheet: str | int | None = None,
+                max_rows: int | None = None, max_cells: int = MAX_XLSX_CELLS) -> list[tuple] | None:
+    """The rows of one sheet (tuples of cell values, row 1 first), streamed with a cell budget.
+
+    ``max_rows`` stops early without complaint (a preview); more than ``max_cells`` cells is
+    refused with a message saying how to cut the file. ``None`` when refused (the report says why).
+    """
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises KeyError, ValueError, TypeError, zipfile errors... for broken files
+        report.error(f"cannot read the workbook: {type(e).__name__}: {e}", code="not_xlsx")
+        return None
+    try:
+        names = wb.sheetnames
+        if sheet is None or sheet == 0:
+            name = names[0] if names else None
+        elif isinstance(sheet, int) or (isinstance(sheet, str) and sheet.isdigit() and sheet not in names):
+            idx = int(sheet)
+            name = names[idx] if 0 <= idx < len(names) else None
+        else:
+            name = sheet if sheet in names else None
+        if name is None:
+            report.error(f"no sheet {sheet!r} in the workbook (sheets: {', '.join(names[:20])})", code="not_xlsx")
+            return None
+        ws = wb[name]
+        declared = (ws.max_row or 0) * (ws.max_column or 0)  # from the sheet's <dimension>, may be absent or false
+        if declared > max_cells and max_rows is None:
+            report.error(f"the sheet declares {ws.max_row} rows x {ws.max_column} columns = {declared:,} cells, more "
+                         f"than {max_cells:,}: split it or save it as CSV", code="too_big")
+            return None
+        out: list[tuple] = []
+        seen = 0
+        for row in ws.iter_rows(values_only=True):
+            seen += len(row)
+            if seen > max_cells:
+                if max_rows is not None:
+                    break
+                report.error(f"the sheet holds more than {max_cells:,} cells (read up to row {len(out)}): split it "
+                             "or save it as CSV", code="too_big")
+                return None
+            out.append(row)
+            if max_rows is not None and len(out) >= max_rows:
+                break
+        return out
+    except Exception as e:  # a damaged sheet XML surfaces while streaming
+        report.error(f"cannot read the workbook: {type(e).__name__}: {e}", code="not_xlsx")
+        return None
+    finally:
+        wb.close()
 
 
 def _cell_text(v: object) -> str:
     if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
         return str(int(v))
-    if isinstance(v, pd.Timestamp):
+    if isinstance(v, pd.Timestamp | datetime.datetime | datetime.date | datetime.time):
         return v.isoformat()
     return str(v).strip()
 

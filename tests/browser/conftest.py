@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,11 +44,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(work: Path) -> Iterator[str]:
+def serve(work: Path, prepare: Callable[[Path], None] | None = None) -> Iterator[str]:
     """Run ``streamlit run dashboard.py`` on a free port over a copy of the sample (HOME and the
-    data in ``work``) until the block ends; yields the app's URL once ``/_stcore/health`` answers."""
+    data in ``work``) until the block ends; yields the app's URL once ``/_stcore/health`` answers.
+    ``prepare(data_dir)`` may change the copy first (e.g. a hostile or broken store)."""
     data = work / "sample_data"
     shutil.copytree(ROOT / "sample_data", data, ignore=shutil.ignore_patterns("boundaries"))
+    if prepare is not None:
+        prepare(data)
     home = work / "home"
     home.mkdir()
     port = _free_port()
