@@ -208,7 +208,7 @@ class GapStore:
             self._load_catalogues()
             self._create_views()
             self._age_band_codes()
-            n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchone()
+            n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchall()[0]
             self._sort_sizes = {"n_areas": int(n[0]) + 1, "n_groups": int(n[1]) + 1}
             self.broken = storage.broken_datasets(self.data_dir)
             fp = storage.fingerprint(self.data_dir)
@@ -588,12 +588,12 @@ class GapStore:
         con.execute(f"CREATE OR REPLACE TABLE citizen_round AS {sql}", params or None)
         step = _strip_comments(load_sql("citizen_suppression"))
         count = "SELECT count(*) FILTER (WHERE suppressed) FROM citizen_round"
-        hidden = con.execute(count).fetchone()[0]
+        hidden = con.execute(count).fetchall()[0][0]
         for _ in range(SUPPRESSION_MAX_ROUNDS):
             con.execute(f"CREATE OR REPLACE TABLE citizen_next AS {step}")
             con.execute("DROP TABLE citizen_round")
             con.execute("ALTER TABLE citizen_next RENAME TO citizen_round")
-            now = con.execute(count).fetchone()[0]
+            now = con.execute(count).fetchall()[0][0]
             if now == hidden:
                 break
             log.info("complementary suppression: %d more citizen figure(s) hidden", now - hidden)
@@ -865,7 +865,8 @@ def _drop_relation(con: duckdb.DuckDBPyConnection, name: str, *, unless: str) ->
     last dataset was removed turns views over files into typed empty tables, and the next import turns
     them back. A relation of the same kind is left to ``CREATE OR REPLACE``, which swaps it in one
     step, so a reader in another thread never finds it missing."""
-    row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
+    rows = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+    row = rows[0] if rows else None  # fetchall: an unfinished result would block the next con.sql
     if row and (row[0] == "VIEW") != (unless == "VIEW"):
         con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} {name}")
 def _readable_parquet(path: Path) -> bool:
