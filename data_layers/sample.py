@@ -447,7 +447,7 @@ CITIZEN_CROSSTABS: dict[str, tuple[tuple[str, dict[str, str], int, float, float,
          ("PH-CEB", "PH-LEY", "PH-SLE", "PH-DAS", "PH-BUK")),
     ),
     "ip-tenure-mapping-2020": (
-        ("16.9.1", {"age": "Y18T24", "indigenous_status": "IND"}, 2020, 61, 7,
+        ("1.4.2", {"age": "Y18T24", "indigenous_status": "IND"}, 2020, 17, 6,
          ("PH-ABR", "PH-BEN", "PH-IFU", "PH-KAL", "PH-MOU", "PH-BUK", "PH-COM")),
     ),
 }
