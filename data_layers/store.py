@@ -696,6 +696,11 @@ class GapStore:
     def groups(self) -> pd.DataFrame:
         return self.query("SELECT * FROM group_catalogue ORDER BY group_order ASC NULLS LAST")
 
+    def register(self) -> pd.DataFrame:
+        """The evidence register as read at the last refresh (``schema.REGISTER``), oldest first."""
+        return self.query("SELECT * FROM evidence_register ORDER BY presented_on ASC NULLS LAST, "
+                          "entry_id ASC NULLS LAST")
+
     def dimension_labels(self) -> pd.DataFrame:
         return self.query("SELECT * FROM dimension_labels")
 
