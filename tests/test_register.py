@@ -155,3 +155,18 @@ def test_a_kill_during_a_write_leaves_the_previous_register(tmp_path: Path):
     assert len(register.read(tmp_path)) == 1
     # the lock died with the process: the next writer goes ahead
     assert register.add(tmp_path, {**ENTRY, "indicator": ""})["entry_id"] == "E0002"
+
+
+def test_a_brief_lists_the_register_entries_as_text(fresh_sample: Path):
+    from data_layers.exports import brief
+
+    register.add(fresh_sample, {**ENTRY, "indicator": "1.1.1", "area_code": "PH-08", "group_id": "women"})
+    store = GapStore(fresh_sample)
+    html = brief.document(brief.collect(store, area="PH-08"), "<svg></svg>")
+    assert "Where this evidence has been raised" in html
+    assert "presented to PSA Regional Statistical Services Office VIII" in html  # the sample's entry E0001
+    assert "Gap closed since raised: Eastern Visayas (Region VIII), Rural women, official figure for 2023" in html
+    # free text is escaped: shown as text, never as markup
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    other = brief.document(brief.collect(store, area="PH-05", indicator="6.1.1"), "<svg></svg>")
+    assert "Where this evidence has been raised" not in other  # nothing raised about Bicol's water
