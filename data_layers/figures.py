@@ -976,8 +976,10 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         data["class_label"] = [label_of[c] for c in classes]
         for col in ("status", "official_latest_year", "official_value", "official_suppressed", "total_latest_year",
                     "total_value", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_suppressed", "cgd_n",
-                    "cgd_datasets", "cgd_reason", "cgd_reason_detail", "cgd_diff", "cgd_disagrees", "outcome_gap"):
-            data[col] = cells[col].to_numpy()
+                    "cgd_datasets", "cgd_reason", "cgd_reason_detail", "cgd_diff", "cgd_disagrees", "outcome_gap",
+                    "parts_status", "parent_gaps", "raised_on", "closed_since_raised"):
+            if col in cells:
+                data[col] = cells[col].to_numpy()
         # the dataset behind the figure shown: the group's own, or the total a group is hidden in
         official_dataset = [own.get(c, "") if not ny else (total.get(c, "") if not nt else "")
                             for c, ny, nt in zip(codes, no_year, no_total, strict=True)]

@@ -668,6 +668,8 @@ COLUMN_KEYS: dict[str, str] = {
     "filled": "ui.col.filled", "blind_spot": "ui.col.blind_spot", "cells": "ui.col.cells",
     "share_covered": "ui.col.share_covered", "share_filled": "ui.col.share_filled",
     "share_blind_spot": "ui.col.share_blind_spot", "dataset_id": "ui.col.dataset_id",
+    "parts_status": "ui.col.parts_status", "parent_gaps": "ui.col.parent_gaps", "raised_on": "ui.col.raised_on",
+    "closed_since_raised": "ui.col.closed_since_raised",
 }
 STATUS_WORD_COLUMNS = ("status",)
 CGD_WORD_COLUMNS = ("cgd_status",)
