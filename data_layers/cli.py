@@ -195,6 +195,51 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# `register add` options: flag -> register column (one declarative table; --help lists them)
+REGISTER_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--presented-on", "presented_on", "day the evidence was presented, YYYY-MM-DD (required)"),
+    ("--to", "presented_to", "to whom: the office, ministry or committee, e.g. PSA (required)"),
+    ("--place", "place", "where: the meeting or forum and the town"),
+    ("--by", "presented_by", "who presented (organisation)"),
+    ("--indicator", "indicator", "indicator code the evidence concerns (empty: every indicator shown)"),
+    ("--area", "area_code", "area code it concerns (empty: every area shown)"),
+    ("--group", "group_id", "group id it concerns (empty: every group shown)"),
+    ("--response", "official_response", "the official response, in the presenter's words"),
+    ("--commitments", "commitments", "commitments made, if any"),
+    ("--follow-up", "follow_up_on", "agreed follow-up date, YYYY-MM-DD"),
+)
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from . import register
+
+    if args.action == "add":
+        store = open_store(args, rebuild_facts=False)
+        known = {"indicator": set(store.indicators()["code"]), "area_code": set(store.areas()["code"]),
+                 "group_id": set(store.groups()["group_id"])}
+        entry = {col: getattr(args, col) for _, col, _ in REGISTER_FLAGS}
+        try:
+            row = register.add(store.data_dir, entry, known=known)
+        except (register.RegisterError, storage.StoreError) as e:
+            raise UsageError(f"register add: {e}") from e
+        print(f"register entry {row['entry_id']} added to {store.data_dir}")
+        return EXIT_OK
+    data_dir = settings.data_dir(args.data_dir).resolve()
+    if not data_dir.is_dir():
+        raise UsageError(f"data directory {data_dir} does not exist")
+    try:
+        df = register.read(data_dir)
+    except storage.StoreError as e:
+        raise UsageError(str(e)) from e
+    if args.format == "table":
+        with pd.option_context("display.max_colwidth", 40, "display.width", 200):
+            cols = ["entry_id", "presented_on", "presented_to", "indicator", "area_code", "group_id", "follow_up_on"]
+            print(df[cols].to_string(index=False) if len(df) else "the evidence register is empty")
+    else:
+        write_frame(df, args.format, args.out)
+    return EXIT_OK
+
+
 def build_parser(registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m data_layers",
@@ -264,6 +309,21 @@ def build_parser(registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParse
                        description="List the indicators of the store's catalogue.")
     _common(p)
     p.set_defaults(func=cmd_indicators)
+
+    p = sub.add_parser("register", help="the evidence register: `register list`, `register add ...`",
+                       description="Where the evidence was presented, to whom, the official response and "
+                                   "commitments. `register list` shows or exports it (--format csv is the "
+                                   "export); `register add` records one entry, tied to cells by --indicator, "
+                                   "--area and --group (an empty one means all: --area alone records a whole "
+                                   "brief). Refused in read-only mode.")
+    _common(p)
+    p.add_argument("action", choices=("list", "add"), help="list the entries, or add one")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="with list")
+    p.add_argument("--out", default="-", metavar="FILE", help="with list --format csv/json: output file, - for "
+                                                              "standard output")
+    for flag, col, text in REGISTER_FLAGS:
+        p.add_argument(flag, dest=col, default="", metavar="TEXT", help=f"with add: {text}")
+    p.set_defaults(func=cmd_register)
 
     for register in registrars:
         register(sub)

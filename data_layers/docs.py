@@ -76,6 +76,42 @@ AREA_SCORE_COLUMNS: dict[str, str] = {
 }
 
 
+INTERSECTIONS_DOC: tuple[str, ...] = (
+    "**Intersectional groups** (rural women, women with disabilities, indigenous youth) are rows of the same "
+    "table whose `dimension` joins two or three dimensions with `+` and whose `codes` give one code list per "
+    "dimension in the same order, also joined by `+` (`|` still separates the alternatives of one dimension, "
+    "preferred first). Only an observation broken down on exactly those dimensions, with one of the codes of "
+    "each and every other dimension total, covers the group: a figure for women, or for rural people, never "
+    "covers rural women, and a figure for rural women covers neither women nor rural people. Age bands are "
+    "intervals on the AGE part too (indigenous youth are covered by `Y18T24` with `IND`). Official "
+    "cross-tabulations and citizen records are judged by the same rule. Among several matching "
+    "combinations the age part's codes rank first, then the other parts' in schema order.",
+    "",
+    "Each part's **parent group** is the one-dimension group on the same dimension with the same preferred "
+    "code (women and rural people for rural women). An intersection is not applicable to an indicator where "
+    "a parent is not. Its cells carry `parts_status` (each parent's status in the same area: \"women: "
+    "current; rural people: current; rural women: not measured\") and `parent_gaps` (its value minus each "
+    "parent's). The sample adds:",
+)
+REGISTER_DOC: tuple[str, ...] = (
+    "## The evidence register", "",
+    "`register.csv` records where GapLens's evidence was presented and what followed (columns above). An entry "
+    "concerns every cell whose indicator, area and group match its own, an empty field matching all (an "
+    "entry naming only an area records a whole brief about it). It is written only by "
+    "`data_layers.register.add` (the CLI's `register add`, the dashboard's form): the file is read, the entry "
+    "validated and the whole file written again atomically under the store's lock, so concurrent writers "
+    "never lose an entry and a crash leaves the previous register. Read-only mode refuses writes. Free text "
+    "is shown as plain text, never as Markdown or HTML.",
+    "",
+    "A cell's **`raised_on`** is the latest `presented_on` of the entries concerning it. "
+    "**`closed_since_raised`** is true when the cell now has an official figure for its group (any series, "
+    "dated at or before the as-of year) whose reference year is the year it was raised or later: the "
+    "reference period ends after the day it was raised, so the figure was not available then. The "
+    "dashboard shows it as \"gap closed since raised\" with both dates.",
+    "",
+)
+
+
 def _cell(text: object) -> str:
     """Text made safe for one markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")
@@ -112,6 +148,7 @@ def render_data_model() -> str:
         "datasets/<id>/dataset.json         provenance and quality of that dataset, and the SHA-256 of its files",
         "sample.json                        only in a generated sample: the SHA-256 of every file it wrote",
         "indicators.csv groups.csv dimension_labels.csv   editable catalogues",
+        "register.csv                       the evidence register (where the evidence was presented, and what followed)",
         "facts/official/<indicator>.parquet, facts/citizen/<indicator>.parquet, facts/manifest.json",
         "                                   derived; after a write, re-merged for the changed datasets' indicators",
         "facts/parts/                       per-dataset first stage of the facts (a cache, never committed)",
@@ -155,6 +192,13 @@ def render_data_model() -> str:
     out += ["", "The default groups (`groups.csv`; extend it freely):", ""]
     out += _table(["group_id", "label", "dimension", "codes"],
                   [(f"`{g.group_id}`", g.label, f"`{g.dimension}`", f"`{g.codes}`") for g in groups.itertuples()])
+    from .sample import INTERSECTION_GROUPS  # geopandas-heavy; only needed here
+
+    out += ["", *INTERSECTIONS_DOC, ""]
+    out += _table(["group_id", "label", "dimension", "codes"],
+                  [(f"`{g['group_id']}`", g["label"], f"`{g['dimension']}`", f"`{g['codes']}`")
+                   for g in INTERSECTION_GROUPS])
+    out += ["", *REGISTER_DOC]
     out += [
         "", "## Coverage cells", "",
         "`GapStore.coverage(level=, as_of=, window=)` and `python -m data_layers gaps` return one row per "

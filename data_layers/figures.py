@@ -339,6 +339,67 @@ def _reason(value: Any) -> str:
     return "" if value is None or is_missing(value) else str(value)
 
 
+def parts_text(store: Any, group: str, status: str, parts_status: Any, lang: str) -> str:
+    """An intersection's cell in words: "Women: current; Rural people: current; Rural women: not
+    measured" (``parts_status`` of the coverage cells); empty for a one-dimension group."""
+    if parts_status is None or is_missing(parts_status) or not str(parts_status).strip():
+        return ""
+    bits = []
+    for item in str(parts_status).split(";"):
+        gid, _, st = item.strip().partition("=")
+        if gid:
+            bits.append(i18n.t("hover.part", lang, group=group_label(store, gid, lang), status=i18n.t(f"part.{st}", lang)))
+    bits.append(i18n.t("hover.part", lang, group=group_label(store, group, lang), status=i18n.t(f"part.{status}", lang)))
+    return "; ".join(bits)
+
+
+def parent_gaps_text(store: Any, group: str, parent_gaps: Any, unit: str, lang: str) -> list[str]:
+    """"Rural women minus women: -4.2" for each parent group with a comparable figure (``parent_gaps``)."""
+    if parent_gaps is None or is_missing(parent_gaps) or not str(parent_gaps).strip():
+        return []
+    out = []
+    for item in str(parent_gaps).split(";"):
+        gid, _, diff = item.strip().partition("=")
+        try:
+            value = float(diff)
+        except ValueError:
+            continue
+        gap = i18n.format_points(value, lang) if unit.lower() in ("percent", "%") else i18n.format_number(value, lang)
+        out.append(i18n.t("hover.parent_gap", lang, group=group_label(store, group, lang),
+                          parent=group_label(store, gid, lang), gap=gap))
+    return out
+
+
+def register_text(store: Any, row: Any, lang: str) -> str:
+    """"Raised with PSA on 12 March 2022 · gap closed since raised: official figure for 2023", from
+    the evidence register (plain text: escape it before it goes into markup); empty when never raised."""
+    raised = row.get("raised_on")
+    if raised is None or is_missing(raised) or not str(raised):
+        return ""
+    from . import register
+
+    entries = register.concerning(store.register(), indicator=row.get("indicator"), area_code=row.get("area_code"),
+                                  group=row.get("group"))
+    to = str(entries["presented_to"].iloc[0]) if len(entries) else ""
+    text = i18n.t("hover.raised", lang, to=to, date=i18n.format_date(str(raised), lang))
+    if _flag(row.get("closed_since_raised")):
+        text += " · " + i18n.t("hover.closed", lang, year=i18n.format_year(row.get("official_latest_year"), lang))
+    return text
+
+
+def _cell_extra_lines(store: Any, row: Any, unit: str, lang: str) -> list[str]:
+    """Hover lines about intersections and the register, already escaped for plotly's markup."""
+    lines = []
+    parts = parts_text(store, str(row.get("group")), str(row.get("status")), row.get("parts_status"), lang)
+    if parts:
+        lines.append(_esc(parts))
+    lines += [_esc(x) for x in parent_gaps_text(store, str(row.get("group")), row.get("parent_gaps"), unit, lang)]
+    raised = register_text(store, row, lang)
+    if raised:
+        lines.append(_esc(raised))
+    return lines
+
+
 def class_label(cls: str, lang: str) -> str:
     """``● Current official figure``: symbol and word, so no class relies on colour."""
     style = pal.status_style(cls)
@@ -680,6 +741,7 @@ def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, offic
     lines = [f"<b>{_esc(head)}</b>", i18n.t("hover.status", lang, status=class_label(cls, lang))]
     if row["status"] == "not_applicable":
         return "<br>".join(lines)
+    extra = _cell_extra_lines(store, row, unit, lang)
     year = row.get("official_latest_year")
     if is_missing(year):
         total_year = row.get("total_latest_year")
@@ -733,7 +795,7 @@ def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, offic
     elif raw_gap is not None and not is_missing(raw_gap):  # polarity unknown: a difference, never better or worse
         lines.append(i18n.t("hover.group_minus_total", lang, gap=i18n.format_points(raw_gap, lang),
                             year=i18n.format_year(row.get("outcome_gap_year"), lang)))
-    return "<br>".join(lines)
+    return "<br>".join(lines + extra)
 
 
 def _legend_marker_spec(name: str, color: str, *, symbol: str = "square", group: str = "", line: str | None = None,
@@ -861,6 +923,12 @@ def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official
     h.add([i18n.t("hover.outcome_gap", lang, gap=_slot("gap"), year=_slot("gy")),
            i18n.t("hover.group_minus_total", lang, gap=_slot("raw"), year=_slot("gy"))],
           when(np.where(signed, 0, 1), ~na & (signed | unsigned)))
+    if {"parts_status", "raised_on"} <= set(cells.columns):  # intersections and the evidence register
+        extra = ["<br>".join(_cell_extra_lines(store, r, unit, lang)) if not skip else ""
+                 for r, skip in zip(cells.to_dict("records"), na, strict=True)]
+        texts = sorted({x for x in extra if x})
+        pick = {x: i for i, x in enumerate(texts)}
+        h.add(texts, [pick.get(x, -1) for x in extra])
     return h
 
 
@@ -908,8 +976,10 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         data["class_label"] = [label_of[c] for c in classes]
         for col in ("status", "official_latest_year", "official_value", "official_suppressed", "total_latest_year",
                     "total_value", "cgd_status", "cgd_latest_year", "cgd_value", "cgd_suppressed", "cgd_n",
-                    "cgd_datasets", "cgd_reason", "cgd_reason_detail", "cgd_diff", "cgd_disagrees", "outcome_gap"):
-            data[col] = cells[col].to_numpy()
+                    "cgd_datasets", "cgd_reason", "cgd_reason_detail", "cgd_diff", "cgd_disagrees", "outcome_gap",
+                    "parts_status", "parent_gaps", "raised_on", "closed_since_raised"):
+            if col in cells:
+                data[col] = cells[col].to_numpy()
         # the dataset behind the figure shown: the group's own, or the total a group is hidden in
         official_dataset = [own.get(c, "") if not ny else (total.get(c, "") if not nt else "")
                             for c, ny, nt in zip(codes, no_year, no_total, strict=True)]
@@ -1117,11 +1187,19 @@ def _datasets_in_scope(store: Any, view: View, inds: Sequence[str] | None) -> li
 
 # --- coverage matrix ----------------------------------------------------------------------------
 
-def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: str | None = None) -> ChartResult:
+MATRIX_GROUPINGS: tuple[str, ...] = ("all", "single", "intersections")  # which group columns a matrix shows
+
+
+def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: str | None = None,
+                    groups: str = "all") -> ChartResult:
     """Heatmap of coverage classes: indicator x group for one area (the country by default), or
     area x group for one indicator (``axis="area"``). Cells show the status symbol, ``▲`` when
     citizen data is present; rows sort by catalogue order (``code``) or most gaps first (``gap``).
+    ``groups`` keeps every group column (``all``: intersections last, after a divider), the
+    one-characteristic groups (``single``) or the intersectional groups (``intersections``).
     """
+    if groups not in MATRIX_GROUPINGS:
+        raise ValueError(f"groups={groups!r}: expected one of {MATRIX_GROUPINGS}")
     import plotly.graph_objects as go
 
     lang = view.lang
@@ -1156,7 +1234,19 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
     cells = cells.copy()
     cells["class"] = [cell_class(r) for r in cells.to_dict("records")]
     cells["cgd_present"] = cells["cgd_status"].eq("present")
-    groups = [g for g in grp_rows if g in set(cells["group"])]
+    grouping = groups
+
+    def crossed(g: str) -> bool:
+        return int(grp_rows[g].get("n_dims", 1) or 1) > 1
+
+    groups = [g for g in grp_rows if g in set(cells["group"])
+              and (grouping == "all" or crossed(g) == (grouping == "intersections"))]
+    groups = [g for g in groups if not crossed(g)] + [g for g in groups if crossed(g)]
+    cells = cells[cells["group"].isin(groups)]
+    if cells.empty:
+        fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
+        return ChartResult(fig, cells.iloc[0:0], title, subtitle, i18n.t("source.none", lang),
+                           i18n.t("alt.empty", lang), name)
     rows = list(dict.fromkeys(cells[row_key]))
     if axis == "area":  # areas read best by name; indicators keep the catalogue's natural order
         names = dict(zip(cells["area_code"], cells["area_name"], strict=False))
@@ -1238,6 +1328,9 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
     fig.update_layout(legend={"orientation": "h", "x": 0, "y": -0.02, "yanchor": "top"},
                       margin={"b": 140, "t": header_px, "r": right_px}, plot_bgcolor=pal.BACKGROUND)
     fig.update_xaxes(showline=False)
+    n_single = sum(not crossed(g) for g in groups)
+    if 0 < n_single < len(groups):  # intersections stand apart, after the one-characteristic groups
+        fig.add_vline(x=n_single - 0.5, line={"color": th.text, "width": 2})
     # the data shown: one row per cell, with words for every class
     rank = {r: i for i, r in enumerate(rows)}
     shown = cells[cells[row_key].isin(rows)].copy()
@@ -1247,6 +1340,7 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
     keep = ["indicator", "area_code", "area_name", "group", "group_label", "class_label", "status",
             "official_latest_year", "official_value", "official_suppressed", "cgd_status", "cgd_value", "cgd_n",
             "cgd_suppressed", "cgd_datasets", "cgd_reason", "cgd_diff", "cgd_disagrees", "outcome_gap"]
+    keep += [c for c in ("parts_status", "parent_gaps", "raised_on", "closed_since_raised") if c in shown]
     shown = shown[keep].rename(columns={"class_label": "class"}).reset_index(drop=True)
     ds_ids = list(offd.get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
     applicable = cells[cells["class"] != "not_applicable"]

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import storage, tidy
+from . import register, storage, tidy
 from .settings import PROJECT_DIR
 from .store import GapStore
 
@@ -192,6 +192,58 @@ def _official(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+# Intersectional groups the sample adds to the default groups table (DESIGN.md, "Intersectional
+# groups"), and the official cross-tabulations published for them: (indicator, breakdown, years,
+# where, offset from the total of the same area and year). Rural women are tabulated nationally
+# from 2018 but by region only from 2023 (after the evidence register's first entry, raised in
+# 2022); women with disabilities only in the 2016 disability round; indigenous youth once, in 2015.
+# Nothing crosses sex and location for 1.4.2: women and rural people are current there, rural
+# women are not measured (the evidence register's second entry raises it).
+INTERSECTION_GROUPS: tuple[dict[str, str], ...] = (
+    {"group_id": "rural_women", "label": "Rural women", "dimension": "SEX+URBANISATION", "codes": "F+R",
+     "description": "Women and girls living in rural areas: an intersection, covered only by figures broken "
+                    "down by both sex and location."},
+    {"group_id": "women_disability", "label": "Women with disabilities", "dimension": "SEX+DISABILITY_STATUS",
+     "codes": "F+PD", "description": "Women and girls with disabilities: an intersection of sex and disability status."},
+    {"group_id": "indigenous_youth", "label": "Indigenous youth", "dimension": "AGE+INDIGENOUS_STATUS",
+     "codes": "Y15T24|Y15T19|Y20T24+IND", "description": "Indigenous young people aged 15 to 24: an intersection "
+                                                         "of age (bands inside 15-24) and indigenous status."},
+)
+CROSSTABS: tuple[tuple[str, dict[str, str], tuple[int, ...], str, float], ...] = (
+    ("1.1.1", {"sex": "F", "urbanisation": "R"}, (2018, 2021, 2023), "country", 3.0),
+    ("1.1.1", {"sex": "F", "urbanisation": "R"}, (2023,), "regions", 3.0),
+    ("5.b.1", {"sex": "F", "urbanisation": "R"}, (2019, 2023), "country", -12.0),
+    ("8.5.2", {"sex": "F", "disability_status": "PD"}, (2016,), "country", 7.0),
+    ("8.5.2", {"sex": "F", "disability_status": "PD"}, (2016,), "regions", 7.0),
+    ("1.2.1", {"age": "Y15T24", "indigenous_status": "IND"}, (2015,), "country", 20.0),
+)
+CROSSTAB_SKIP = {("8.5.2", "PH-15")}  # too few respondents in CAR to cross disability with sex
+
+
+def _crosstabs(official: pd.DataFrame) -> pd.DataFrame:
+    """Official cross-tabulations (:data:`CROSSTABS`) derived from each area's published total, with
+    their own generator so that every other synthetic value stays as it was."""
+    rng = np.random.default_rng(SEED + 16)
+    dims = [c for c in ("sex", "age", "urbanisation", "disability_status", "income_wealth_quantile",
+                        "indigenous_status") if c in official]
+    totals = official[official[dims].isna().all(axis=1)]
+    rows = []
+    for code, breakdown, years, where, offset in CROSSTABS:
+        t = totals[(totals["indicator"] == code) & totals["period"].isin(years)]
+        t = t[t["area_code"].eq("PHL")] if where == "country" else t[t["area_code"].str.fullmatch(r"PH-\d\d")]
+        for r in t.sort_values(["period", "area_code"]).itertuples():
+            if (code, r.area_code) in CROSSTAB_SKIP:
+                continue
+            n = 2_500 if r.area_code == "PHL" else 300
+            value = float(_clip(r.value + offset + rng.normal(0, 1.5), 0, 100))
+            margin = 1.96 * np.sqrt(max(value * (100 - value), 25) / n)
+            rows.append({"indicator": code, "series": "", "area_code": r.area_code, "period": r.period,
+                         "value": value, "n": n, "lower": float(_clip(value - margin, 0, 100)),
+                         "upper": float(_clip(value + margin, 0, 100)), "unit": r.unit,
+                         "source": "Synthetic survey round, cross-tabulation (illustrative)", **breakdown})
+    return pd.DataFrame(rows)
+
+
 def _points_in(poly: Any, k: int, rng: np.random.Generator) -> np.ndarray:
     """``k`` points uniformly inside ``poly`` (rejection sampling, deterministic given ``rng``)."""
     minx, miny, maxx, maxy = poly.bounds
@@ -354,7 +406,68 @@ def _citizen(areas: gpd.GeoDataFrame, rng: np.random.Generator) -> list[tuple[di
                  "gateway_ethics": True, "gateway_transparency": True, "gateway_need": False,
                  "score_relevance": 2, "score_methods": 0, "score_coverage": 1, "score_timeliness": 3,
                  "score_data_journey": 1, "score_qa": 1}, pd.DataFrame(rows)))
+
+    _add_crossed(out)
     return out
+
+
+# The evidence register (data_layers/register.py): where the sample's evidence was presented. The
+# first entry's gap has since closed (regional tables of rural women's poverty from 2023 on).
+REGISTER_ENTRIES: tuple[dict[str, str], ...] = (
+    {"entry_id": "E0001", "presented_on": "2022-03-12", "place": "Regional Development Council meeting, Tacloban City",
+     "presented_to": "PSA Regional Statistical Services Office VIII",
+     "presented_by": "Rural women's assembly of Eastern Visayas (illustrative)", "indicator": "1.1.1",
+     "area_code": "PH-08", "group_id": "rural_women",
+     "official_response": "The survey sample allows tables of poverty by sex and location for each region; the "
+                          "office will consider publishing them.",
+     "commitments": "Publish the poverty of rural women by region from the next survey round.",
+     "follow_up_on": "2023-06-30", "recorded_at": "2022-03-14T09:00:00+00:00"},
+    {"entry_id": "E0002", "presented_on": "2024-11-20",
+     "place": "Inter-agency Committee on SDG Statistics, Quezon City", "presented_to": "PSA",
+     "presented_by": "Rural women's assembly of Eastern Visayas and Bicol (illustrative)", "indicator": "1.4.2",
+     "area_code": "PH-05", "group_id": "rural_women",
+     "official_response": "Secure tenure is measured for women and for rural households, not for rural women; "
+                          "a cross-tabulation would need a larger sample.",
+     "commitments": "Examine pooling two survey rounds to publish rural women's tenure by region.",
+     "follow_up_on": "2025-05-31", "recorded_at": "2024-11-21T10:30:00+00:00"},
+    {"entry_id": "E0003", "presented_on": "2024-08-05", "place": "Bangsamoro water forum, Cotabato City",
+     "presented_to": "Bangsamoro Planning and Development Authority",
+     "presented_by": "Tubig Watch (illustrative)", "indicator": "6.1.1", "area_code": "PH-14", "group_id": "",
+     "official_response": "No official figure on safe drinking water exists for the region; the authority "
+                          "welcomed the water-point monitoring.",
+     "commitments": "", "follow_up_on": "", "recorded_at": "2024-08-06T08:00:00+00:00"},
+)
+
+# Citizen records with several characteristics (DESIGN.md, "Intersectional groups"), published by
+# two of the surveys above as cross-tabulated aggregates: the disability survey crosses disability
+# with sex; the tenure mapping crosses indigenous identity with age (18-24: a band inside youth 15-24).
+CITIZEN_CROSSTABS: dict[str, tuple[tuple[str, dict[str, str], int, float, float, tuple[str, ...]], ...]] = {
+    "pwd-survey-2023": (
+        ("8.5.2", {"sex": "F", "disability_status": "PD"}, 2023, 19, 4,
+         ("PH-CEB", "PH-BOH", "PH-LEY", "PH-SLE", "PH-ILI", "PH-CAS", "PH-ALB", "PH-SOR")),
+        ("16.1.4", {"sex": "F", "disability_status": "PD"}, 2023, 38, 8,
+         ("PH-CEB", "PH-LEY", "PH-SLE", "PH-DAS", "PH-BUK")),
+    ),
+    "ip-tenure-mapping-2020": (
+        ("1.4.2", {"age": "Y18T24", "indigenous_status": "IND"}, 2020, 17, 6,
+         ("PH-ABR", "PH-BEN", "PH-IFU", "PH-KAL", "PH-MOU", "PH-BUK", "PH-COM")),
+    ),
+}
+
+
+def _add_crossed(datasets: list[tuple[dict[str, Any], pd.DataFrame]]) -> None:
+    """Append :data:`CITIZEN_CROSSTABS` to their datasets (after their own rows, with their own
+    generator, so every other row and value stays as it was)."""
+    rng = np.random.default_rng(SEED + 17)
+    for i, (meta, df) in enumerate(datasets):
+        rows = []
+        for code, breakdown, year, base, sd, places in CITIZEN_CROSSTABS.get(meta["dataset_id"], ()):
+            for p in places:
+                rows.append({"indicator": code, "area_code": p, "period": year, **breakdown,
+                             "value": float(_clip(base + rng.normal(0, sd), 0, 100)),
+                             "n": int(rng.integers(40, 200)), "unit": "percent"})
+        if rows:
+            datasets[i] = (meta, pd.concat([df, pd.DataFrame(rows)], ignore_index=True))
 
 
 _OFFICIAL_META = {
@@ -379,6 +492,9 @@ def _marked_files(out: Path) -> list[Path]:
     for d in storage.committed_dataset_dirs(out):
         files += sorted(p for p in d.iterdir() if p.is_file() and not p.name.startswith("."))
     files += [out / name for name in storage.CATALOGUE_FILES.values() if (out / name).is_file()]
+    # what people add to a store by hand: an edited register or saved story makes it not the sample
+    files += [out / "register.csv"] if (out / "register.csv").is_file() else []
+    files += sorted((out / "stories").glob("*.json")) if (out / "stories").is_dir() else []
     return files
 
 
@@ -451,7 +567,11 @@ def _generate(out: Path) -> None:
     for level in (0, 1, 2):
         storage.write_areas(out, level, areas[areas.level == level])
     storage.copy_default_catalogues(out)
-    datasets = [(dict(_OFFICIAL_META), _official(areas, rng), "official")]
+    groups = storage.read_catalogue(out, "groups")
+    storage.write_catalogue(out, "groups", pd.concat([groups, pd.DataFrame(INTERSECTION_GROUPS)], ignore_index=True))
+    official = _official(areas, rng)
+    official = pd.concat([official, _crosstabs(official)], ignore_index=True)
+    datasets = [(dict(_OFFICIAL_META), official, "official")]
     datasets += [(meta, df, "citizen") for meta, df in _citizen(areas, rng)]
     for seq, (meta, df, kind) in enumerate(datasets, start=1):
         obs = tidy.finish(df, dataset_id=meta["dataset_id"], source_kind=kind, seq=seq)
@@ -465,4 +585,5 @@ def _generate(out: Path) -> None:
         for key in ("consent", "initiator", "initiator_kind", "citizen_stages", "group_membership", "contact"):
             meta.setdefault(key, "")
         storage.write_dataset(out, meta, obs)
+    register.write_all(out, list(REGISTER_ENTRIES))
     write_marker(out)

@@ -213,6 +213,21 @@ CITIZEN_FACTS: tuple[Column, ...] = (
     Column("unit", pa.string(), "Unit of measure of the rows behind the figure; empty when they mix units.", False),
 )
 
+REGISTER: tuple[Column, ...] = (
+    Column("entry_id", pa.string(), "`E0001`, `E0002`, ...: given when the entry is added.", False),
+    Column("presented_on", pa.string(), "Day the evidence was presented, ISO date (`2026-03-12`): the cell's `raised_on`.", False),
+    Column("place", pa.string(), "Where: the meeting or forum and the town.", False),
+    Column("presented_to", pa.string(), "To whom: the statistics office, ministry or committee (`PSA`).", False),
+    Column("presented_by", pa.string(), "Who presented (organisation).", False),
+    Column("indicator", pa.string(), "Indicator the evidence concerns; empty = every indicator shown.", False),
+    Column("area_code", pa.string(), "Area it concerns; empty = every area shown.", False),
+    Column("group_id", pa.string(), "Group it concerns; empty = every group shown (a whole brief names only an area).", False),
+    Column("official_response", pa.string(), "The official response, in the presenter's words (plain text).", False),
+    Column("commitments", pa.string(), "Commitments made, if any (plain text).", False),
+    Column("follow_up_on", pa.string(), "Agreed follow-up date, ISO date; empty if none.", False),
+    Column("recorded_at", pa.string(), "When the entry was recorded, ISO 8601 UTC.", False),
+)
+
 TABLES: dict[str, tuple[tuple[Column, ...], str, str]] = {
     # name: (columns, where it lives, what it is for)
     "areas": (AREAS, "`areas/level_<N>.parquet` (GeoParquet)", "Places with boundaries, one file per admin level."),
@@ -223,6 +238,9 @@ TABLES: dict[str, tuple[tuple[Column, ...], str, str]] = {
     "groups": (GROUPS, "`groups.csv`", "Leave-no-one-behind groups (editable, extend freely)."),
     "dimension_labels": (DIMENSION_LABELS, "`dimension_labels.csv`",
                          "Source label -> SDMX code mapping used by importers (editable)."),
+    "register": (REGISTER, "`register.csv` (editable text; written atomically under the store lock)",
+                 "The evidence register: where the evidence was presented, to whom, the official response and "
+                 "commitments; tied to cells (empty indicator, area or group = all)."),
     "official_facts": (OFFICIAL_FACTS, "`facts/official/<indicator>.parquet` (derived)",
                        "One official figure per indicator x area x group x year; after a write, the indicators "
                        "the changed datasets hold are merged again from per-dataset parts (`facts/parts/`)."),
@@ -267,6 +285,15 @@ CELL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("unit", "Unit of the shown values."),
     ("official_value_year", "Year of official_value (the shown series' newest figure for the group)."),
     ("headline", "covered, filled (official gap, citizen evidence that counts), blind_spot or not_applicable."),
+    ("parts_status", "For an intersectional group: the status of each one-dimension group it narrows, `women=current; "
+                     "rural=current` (so a cell can say that both parts are measured but the intersection is not); "
+                     "empty for one-dimension groups."),
+    ("parent_gaps", "For an intersectional group: its value minus each parent group's, `women=-4.2; rural=-1.5`, in "
+                    "the latest year of the window where both exist (same series and unit; unsigned); empty when none."),
+    ("raised_on", "Latest day the cell was raised (evidence register entries concerning it), ISO date; empty if never."),
+    ("closed_since_raised", "True when the cell was raised and now has an official figure (any series, at or before "
+                            "the as-of year) whose reference period ends after that day (its year is the raised year "
+                            "or later); false when raised and not; empty when never raised."),
 )
 
 STATUSES: tuple[str, ...] = ("current", "stale", "aggregate_only", "missing", "not_applicable")

@@ -355,6 +355,9 @@ def fingerprint(data_dir: Path) -> str:
     h.update(areas_digest(data_dir).encode())
     for name in CATALOGUE_FILES:
         h.update(catalogue_path(data_dir, name).read_bytes())
+    register = data_dir / "register.csv"  # the evidence register: cells show it (data_layers/register.py)
+    if register.is_file():
+        h.update(b"register\0" + register.read_bytes())
     return h.hexdigest()
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from . import schema, settings, storage
+from . import groups, register, schema, settings, storage
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ class GapStore:
         self.broken: list[storage.Broken] = []  # datasets skipped because a file is unreadable
         self.facts_pending = False  # facts built in memory because writing them failed: retried later
         self.facts_error = ""
+        self._group_parts: dict[str, tuple[groups.Part, ...]] = {}  # intersectional groups, by id
         self.refresh()
 
     # --- set-up --------------------------------------------------------------------------------
@@ -269,10 +270,24 @@ class GapStore:
         ind["sort_order"] = _indicator_order(ind["code"])
         grp = storage.read_catalogue(self.data_dir, "groups")
         grp["group_order"] = range(len(grp))
+        try:  # intersections (DESIGN.md, "Intersectional groups"): data_layers/groups.py
+            self._group_parts = groups.parse_groups(grp, source=str(storage.catalogue_path(self.data_dir, "groups")))
+        except groups.GroupError as e:
+            raise storage.StoreError(str(e)) from e
+        for gid, parts in self._group_parts.items():
+            grp.loc[grp["group_id"] == gid, ["dimension", "codes"]] = groups.canonical(parts)
+        grp["n_dims"] = [len(self._group_parts.get(g, ())) or 1 for g in grp["group_id"]]
         codes = [(g.group_id, g.dimension, c.strip(), i)
-                 for g in grp.itertuples() for i, c in enumerate(g.codes.split("|")) if c.strip()]
+                 for g in grp.itertuples() if g.group_id not in self._group_parts
+                 for i, c in enumerate(g.codes.split("|")) if c.strip()]
+        codes += [row for gid, parts in self._group_parts.items() for row in groups.combinations(gid, parts)]
         gcodes = pd.DataFrame(codes, columns=["group_id", "dimension", "code", "priority"])
         excl = [(r.code, g.strip()) for r in ind.itertuples() for g in r.not_applicable.split("|") if g.strip()]
+        parents = groups.parents(grp, self._group_parts)
+        # an intersection is not applicable where one of the groups it narrows is not (rural women
+        # for an indicator about people where "women" is excluded, or beach litter)
+        inherited = [(ind, child) for ind, gid in excl for child in parents.loc[parents["parent_id"] == gid, "group_id"]]
+        excl += [x for x in dict.fromkeys(inherited) if x not in set(excl)]
         exclusions = pd.DataFrame(excl, columns=["indicator", "group_id"])
         labels = storage.read_catalogue(self.data_dir, "dimension_labels")
         meta = storage.read_dataset_meta(self.data_dir)
@@ -282,6 +297,8 @@ class GapStore:
             "indicator_catalogue": ind, "group_catalogue": grp, "group_codes": gcodes,
             "indicator_exclusions": exclusions, "dimension_labels": labels, "datasets": datasets,
             "dataset_verdicts": self._dataset_verdicts(datasets),
+            "group_parents": parents,
+            "evidence_register": register.read(self.data_dir),
         }
         for name, df in tables.items():
             con.register("_tmp", df)
@@ -351,9 +368,13 @@ class GapStore:
 
         gcodes = self._con.execute("SELECT group_id, dimension, code, priority FROM group_codes").df()
         age_groups = gcodes[gcodes["dimension"] == "AGE"]
-        if age_groups.empty:
+        crossed = {gid: parts for gid, parts in self._group_parts.items() if any(p.dimension == "AGE" for p in parts)}
+        if age_groups.empty and not crossed:
             return
         seen = [r[0] for r in self._con.execute("SELECT DISTINCT age FROM observations WHERE age <> '_T'").fetchall()]
+        self._intersection_age_bands(crossed, seen)
+        if age_groups.empty:
+            return
         extra = []
         for gid, codes in age_groups.groupby("group_id", sort=False):
             span = ages.hull(codes["code"])
@@ -367,6 +388,33 @@ class GapStore:
         if extra:
             df = pd.DataFrame(extra, columns=["group_id", "dimension", "code", "priority"])
             self._con.register("_tmp", df)
+            self._con.execute("INSERT INTO group_codes SELECT * FROM _tmp")
+            self._con.unregister("_tmp")
+
+    def _intersection_age_bands(self, crossed: dict[str, tuple[groups.Part, ...]], seen: list[str]) -> None:
+        """The same interval rule on the AGE part of intersections (indigenous youth: IND + 15-24):
+        bands found in the data inside the part's interval join its codes, widest first, and the
+        group's combinations are written again (the age part ranks slowest, so declared
+        combinations keep their priority)."""
+        from . import ages
+
+        rows = []
+        for gid, parts in crossed.items():
+            new_parts = []
+            for part in parts:
+                span = ages.hull(part.codes) if part.dimension == "AGE" else None
+                if span is not None:
+                    inside = [c for c in seen if c not in part.codes and ages.inside(c, span)]
+                    inside.sort(key=lambda c: (-(ages.interval(c)[1] - ages.interval(c)[0]), ages.interval(c)[0], c))
+                    part = groups.Part(part.dimension, part.codes + tuple(inside))  # noqa: PLW2901 (widened)
+                new_parts.append(part)
+            if tuple(new_parts) != parts:
+                rows += groups.combinations(gid, tuple(new_parts))
+        if rows:
+            df = pd.DataFrame(rows, columns=["group_id", "dimension", "code", "priority"])
+            self._con.register("_tmp", df)
+            self._con.execute("DELETE FROM group_codes WHERE list_contains(?, group_id)",
+                              [sorted(set(df["group_id"]))])
             self._con.execute("INSERT INTO group_codes SELECT * FROM _tmp")
             self._con.unregister("_tmp")
 
@@ -730,6 +778,11 @@ class GapStore:
 
     def groups(self) -> pd.DataFrame:
         return self.query("SELECT * FROM group_catalogue ORDER BY group_order ASC NULLS LAST")
+
+    def register(self) -> pd.DataFrame:
+        """The evidence register as read at the last refresh (``schema.REGISTER``), oldest first."""
+        return self.query("SELECT * FROM evidence_register ORDER BY presented_on ASC NULLS LAST, "
+                          "entry_id ASC NULLS LAST")
 
     def dimension_labels(self) -> pd.DataFrame:
         return self.query("SELECT * FROM dimension_labels")

@@ -47,6 +47,7 @@ def body(gs: Any, v: View) -> None:
                 unsafe_allow_html=True)
     headline(gs, v, area)
     brief_button(gs, shown_view, area)
+    ui.register_panel(gs, shown_view, area=area)
 
     st.subheader(t("ui.profile.matrix_heading", lng, area=ui.inert(name)))
     ui.chart("coverage-matrix", shown_view, key="chart-profile-matrix")

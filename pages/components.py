@@ -701,6 +701,8 @@ COLUMN_KEYS: dict[str, str] = {
     "filled": "ui.col.filled", "blind_spot": "ui.col.blind_spot", "cells": "ui.col.cells",
     "share_covered": "ui.col.share_covered", "share_filled": "ui.col.share_filled",
     "share_blind_spot": "ui.col.share_blind_spot", "dataset_id": "ui.col.dataset_id",
+    "parts_status": "ui.col.parts_status", "parent_gaps": "ui.col.parent_gaps", "raised_on": "ui.col.raised_on",
+    "closed_since_raised": "ui.col.closed_since_raised",
 }
 STATUS_WORD_COLUMNS = ("status",)
 CGD_WORD_COLUMNS = ("cgd_status",)
@@ -899,3 +901,72 @@ def pct(value: float | None, lng: str) -> str:
 def share(n: int | float, d: int | float) -> float | None:
     """n / d, or None when there is nothing to divide (shown as "—", never as 0 %)."""
     return (float(n) / float(d)) if d else None
+
+
+# --- the evidence register ---------------------------------------------------------------------
+
+def register_panel(gs: Any, v: View, *, area: str | None = None) -> None:
+    """The evidence register entries about what is shown (indicator, group, and ``area`` when one
+    is open), its CSV, and a small form to record a presentation; the form is hidden in read-only
+    mode. Free text is shown in a table (plain text), never as Markdown."""
+    from data_layers import register, settings
+
+    lng = v.lang
+    with st.expander(t("ui.register.heading", lng), icon=":material/campaign:"):
+        flash = st.session_state.pop("register_flash", None)
+        if flash:
+            st.success(t("ui.register.added", lng, entry=_literal(flash)))
+        st.caption(t("ui.register.lead", lng))
+        reg = gs.register()
+        shown = register.concerning(reg, indicator=v.indicator, area_code=area, group=v.group)
+        if shown.empty:
+            st.caption(t("ui.register.empty", lng))
+        else:
+            st.dataframe(shown.rename(columns={c: t(f"register.field.{c}", lng) for c in register.COLUMNS}),
+                         hide_index=True, width="stretch")
+        st.download_button(t("ui.register.download", lng), data=register.to_csv(reg), file_name="gaplens-register.csv",
+                           mime="text/csv", key="register-csv", on_click="ignore", icon=":material/download:")
+        if settings.get("read_only"):
+            st.caption(t("ui.register.read_only", lng))
+            return
+        _register_form(gs, v, area)
+
+
+def _register_form(gs: Any, v: View, area: str | None) -> None:
+    from data_layers import register
+
+    lng = v.lang
+    codes = ["", *cache.areas(level=v.level)["code"]]
+    if area and area not in codes:
+        codes.insert(1, area)
+    with st.form("register-form", clear_on_submit=True):
+        st.caption(t("ui.register.add", lng))
+        where = st.selectbox(t("register.field.area_code", lng), codes, index=codes.index(area) if area else 0,
+                             format_func=lambda a: area_option(a, lng) if a else t("ui.register.area_all", lng))
+        on = st.date_input(t("register.field.presented_on", lng), value="today", format="YYYY-MM-DD")
+        fields = {c: st.text_input(t(f"register.field.{c}", lng), max_chars=register.MAX_TEXT_CHARS)
+                  for c in ("presented_to", "place", "presented_by")}
+        fields |= {c: st.text_area(t(f"register.field.{c}", lng), max_chars=register.MAX_TEXT_CHARS)
+                   for c in ("official_response", "commitments")}
+        follow = st.date_input(t("register.field.follow_up_on", lng), value=None, format="YYYY-MM-DD")
+        if not st.form_submit_button(t("ui.register.submit", lng)):
+            return
+    entry = {**fields, "presented_on": on.isoformat() if on else "", "follow_up_on": follow.isoformat() if follow else "",
+             "indicator": v.indicator or "", "group_id": v.group or "", "area_code": where}
+    known = {"indicator": set(views.catalogue(gs)["indicators"]), "group_id": set(views.catalogue(gs)["groups"]),
+             "area_code": set(views.catalogue(gs)["areas"])}
+    try:
+        row = register.add(gs.data_dir, entry, known=known)
+    except register.RegisterError as e:
+        st.error(t("ui.register.refused", lng, problems=_literal(str(e))))
+        return
+    cache.refresh_store()
+    st.session_state["register_flash"] = row["entry_id"]
+    st.rerun()
+
+
+def _literal(text: str) -> str:
+    """Text placed in a Markdown message shown literally: every Markdown and HTML character escaped."""
+    import re
+
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~<$&])", r"\\\1", str(text))

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from data_layers import cache, views
+from data_layers import cache, figures, views
 from data_layers import palette as pal
 from data_layers.i18n import t
 from data_layers.views import View
@@ -35,8 +35,10 @@ def body(gs: Any, v: View) -> None:
                      help=t("ui.matrix.area_help", lng), **ui.widget_state("area", "w.matrix_area", current))
 
     area_name = cat["areas"].get(v.area or "", cat["areas"].get(home or "", ""))
+    grouping = st.radio(t("ui.matrix.groups", lng), list(figures.MATRIX_GROUPINGS), horizontal=True,
+                        format_func=lambda g: t(f"ui.matrix.groups_{g}", lng), key="w.matrix_groups")
     st.subheader(t("ui.matrix.by_indicator", lng, area=ui.inert(area_name)))
-    ui.chart("coverage-matrix", v, key="chart-matrix-indicator")
+    ui.chart("coverage-matrix", v, key="chart-matrix-indicator", groups=grouping)
     with st.expander(t("ui.legend.heading", lng), icon=":material/palette:"):
         ui.legend(pal.STATUS_ORDER, v)
     st.caption(t("ui.matrix.symbol_hint", lng, symbol=pal.CITIZEN_SYMBOL))
@@ -50,7 +52,7 @@ def body(gs: Any, v: View) -> None:
                    areas=views.level_label(v.level, lng)))
     if not v.indicator:
         st.caption(t("ui.matrix.first_indicator", lng))
-    ui.chart("area-matrix", v, key="chart-matrix-area")
+    ui.chart("area-matrix", v, key="chart-matrix-area", groups=grouping)
     if v.area:
         ui.link("area_profile", t("ui.matrix.profile_link", lng, area=area_name), v)
 

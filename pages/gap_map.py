@@ -49,6 +49,7 @@ def body(gs: Any, v: View) -> None:
     st.caption(t("ui.gap_map.click_hint", lng))
     if v.indicator:
         brief_button(gs, v)
+    ui.register_panel(gs, v)
 
     metric = v.metric if (v.metric != "status" or v.indicator) else "blind_spot"
     if metric == "status":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from support import (
     DEFAULT_AREAS,
@@ -42,12 +43,13 @@ def tiny_store(tmp_path: Path) -> TinyStore:
     dimension cells mean total. ``indicators`` needs ``code`` and may give ``higher_is_better`` and
     ``not_applicable`` (``|``-separated group ids). Each call builds a new store folder.
     Citizen datasets carry a usable quality assessment (``support.USABLE_ASSESSMENT``) unless
-    ``citizen_meta`` (dataset id -> catalogue fields) says otherwise.
+    ``citizen_meta`` (dataset id -> catalogue fields) says otherwise. ``groups`` is CSV text of
+    extra rows for the group catalogue (``group_id,label,dimension,codes,description``).
     """
     made: list[GapStore] = []
 
     def make(observations: str = "", *, areas: str = DEFAULT_AREAS, indicators: str = DEFAULT_INDICATORS,
-             point_kind: str = "place", citizen_meta: dict[str, dict] | None = None) -> GapStore:
+             point_kind: str = "place", citizen_meta: dict[str, dict] | None = None, groups: str = "") -> GapStore:
         data_dir = tmp_path / f"store{len(made)}"
         data_dir.mkdir()
         a = read_inline_csv(areas)
@@ -57,6 +59,9 @@ def tiny_store(tmp_path: Path) -> TinyStore:
         for level in sorted(gdf["level"].unique()):
             storage.write_areas(data_dir, int(level), gdf[gdf["level"] == level])
         storage.copy_default_catalogues(data_dir, ["groups", "dimension_labels"])
+        if groups.strip():  # extra groups (e.g. intersections) after the default ones
+            base = storage.read_catalogue(data_dir, "groups")
+            storage.write_catalogue(data_dir, "groups", pd.concat([base, read_inline_csv(groups)], ignore_index=True))
         storage.write_catalogue(data_dir, "indicators", _indicator_catalogue(indicators))
         if observations.strip():
             obs = read_inline_csv(observations)

@@ -44,10 +44,10 @@ log = logging.getLogger(__name__)
 MARGINS = {"top": "17mm", "bottom": "17mm", "left": "13mm", "right": "13mm"}
 MAX_PAGES = 2
 """Issue 6: a brief is one or two pages; denser layouts are tried until it fits."""
-DENSITIES = (0, 1, 2)  # 0 roomy, 1 compact, 2 tight (smaller map, fewer cards and sources)
-MAX_CARDS = (6, 6, 4)  # citizen-dataset quality cards shown per density
-MAX_DISAGREEMENTS = (6, 4, 3)  # official-vs-citizen disagreements listed per density (largest first)
-MAX_MATRIX_ROWS = (24, 24, 18)  # rows of an indicator brief's area x group matrix
+DENSITIES = (0, 1, 2, 3)  # 0 roomy, 1 compact, 2 tight (smaller map, fewer cards and sources), 3 tightest
+MAX_CARDS = (6, 6, 4, 2)  # citizen-dataset quality cards shown per density
+MAX_DISAGREEMENTS = (6, 4, 3, 2)  # official-vs-citizen disagreements listed per density (largest first)
+MAX_MATRIX_ROWS = (24, 24, 18, 16)  # rows of an indicator brief's area x group matrix
 
 
 # --- the content ------------------------------------------------------------------------------
@@ -75,6 +75,8 @@ class BriefData:
     citizen_below: list[str] = field(default_factory=list)  # citizen datasets in the area's sub-areas
     rank: tuple[int, int] | None = None  # (rank by blind-spot score, areas at the level)
     focus: list[str] = field(default_factory=list)  # areas the map zooms to (a province's region)
+    register: pd.DataFrame = field(default_factory=pd.DataFrame)  # evidence register entries about the cells
+    unmeasured: list[str] = field(default_factory=list)  # labels of intersections with nothing to show
 
 
 def _level_word(level: int, lang: str) -> str:
@@ -130,6 +132,9 @@ def collect(store: Any, *, area: str | None = None, indicator: str | None = None
         title = t("brief.title_indicator", lang, indicator=subject)
         highlight = None
         focus = []
+    all_grps = grps
+    grps, cells, quiet = _intersections_with_evidence(grps, cells)
+    unmeasured = [_group_label(all_grps, g, lang) for g in quiet]
     scores = store.area_scores(level=level, as_of=as_of, window=window,
                                indicators=[indicator] if indicator else None, groups=groups)
     rank = None
@@ -151,7 +156,44 @@ def collect(store: Any, *, area: str | None = None, indicator: str | None = None
                      level=level, title=title, subject=subject, context=context, cells=cells, scores=scores,
                      highlight=highlight, indicators=inds, groups=grps, datasets=datasets,
                      official_ids=official_ids, citizen_ids=citizen_ids, citizen_below=below, rank=rank,
-                     focus=focus)
+                     focus=focus, register=_register_entries(store, cells), unmeasured=unmeasured)
+
+
+def _intersections_with_evidence(grps: pd.DataFrame, cells: pd.DataFrame
+                                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Keep the intersectional groups the brief has something to say about (a cell covered or filled,
+    or raised in the evidence register); the others are only named, so a brief stays on two pages."""
+    if "n_dims" not in grps or cells.empty:
+        return grps, cells, []
+    crossed = set(grps.loc[grps["n_dims"].astype(int) > 1, "group_id"])
+    sub = cells[cells["group"].isin(crossed) & cells["status"].ne("not_applicable")]
+    said = sub["headline"].isin(["covered", "filled"])
+    if "raised_on" in sub:
+        said |= sub["raised_on"].notna()
+    keep = set(sub.loc[said, "group"])
+    quiet = [g for g in grps["group_id"] if g in crossed and g not in keep and g in set(sub["group"])]
+    drop = crossed - keep
+    return grps[~grps["group_id"].isin(drop)], cells[~cells["group"].isin(drop)], quiet
+
+
+def _register_entries(store: Any, cells: pd.DataFrame) -> pd.DataFrame:
+    """The evidence register's entries that concern at least one cell of the brief, newest first."""
+    if not hasattr(store, "register") or cells.empty:
+        return pd.DataFrame()
+    reg = store.register()
+    keys = {(str(r.indicator), str(r.area_code), str(r.group)) for r in
+            cells[["indicator", "area_code", "group"]].drop_duplicates().itertuples()}
+    inds, areas, grps = ({k[i] for k in keys} for i in range(3))
+
+    def concerns(e: Any) -> bool:
+        if (e.indicator and e.indicator not in inds) or (e.area_code and e.area_code not in areas) or \
+                (e.group_id and e.group_id not in grps):
+            return False
+        return any((not e.indicator or e.indicator == i) and (not e.area_code or e.area_code == a)
+                   and (not e.group_id or e.group_id == g) for i, a, g in keys)
+
+    keep = [concerns(e) for e in reg.itertuples()]
+    return reg[keep].sort_values(["presented_on", "entry_id"], ascending=[False, False], kind="stable")
 
 
 def _split_ids(values: pd.Series) -> list[str]:
@@ -297,6 +339,10 @@ body.d2 { font-size: 7.6pt; }
 body.d2 h2 { margin-top: 2mm; font-size: 9.5pt; }
 body.d2 .map { flex-basis: 32%%; }
 body.d2 table.matrix { font-size: 6.8pt; }
+body.d3 { font-size: 7.2pt; }
+body.d3 h2 { margin-top: 1.5mm; font-size: 9pt; }
+body.d3 .map { flex-basis: 30%%; }
+body.d3 table.matrix { font-size: 6.4pt; }
 """
 
 
@@ -444,6 +490,9 @@ def _groups_html(d: BriefData) -> str:
     out.append("</tbody></table>")
     out.append('<div class="legend">' + "".join(_swatch(k, lang) for k in ("covered", "filled", "blind_spot"))
                + f'<span>{_e(t("brief.groups.gap_note", lang))}</span></div>')
+    if d.unmeasured:
+        labels = ", ".join(d.unmeasured)
+        out.append(f'<p class="muted">{_e(t("brief.groups.unmeasured", lang, groups=labels))}</p>')
     return "".join(out)
 
 
@@ -538,6 +587,44 @@ def _disagreements_html(d: BriefData, density: int) -> str:
     return (f'<section><h2>{_e(t("brief.disagree.heading", lang))}</h2><ul>{"".join(items)}</ul>{tail}</section>')
 
 
+MAX_REGISTER = (5, 4, 3, 2)  # evidence register entries listed per density (newest first)
+
+
+def _register_html(d: BriefData, density: int) -> str:
+    """Where this evidence has been raised (the evidence register), and the gaps closed since; empty
+    when the register says nothing about the brief's cells. Every text is escaped: shown as text."""
+    lang = d.lang
+    items = []
+    for e in d.register.head(MAX_REGISTER[density]).to_dict("records") if not d.register.empty else []:
+        what = [_indicator_label(d.indicators, e["indicator"], lang) if e["indicator"] else "",
+                _area_name(d, e["area_code"]), _group_label(d.groups, e["group_id"], lang) if e["group_id"] else ""]
+        key = "brief.register.row" if density < 2 else "brief.register.row_short"  # tight: who, when, what
+        items.append("<li>" + _e(t(key, lang, date=format_date(e["presented_on"], lang),
+                                   place=e["place"] or "–", to=e["presented_to"], by=e["presented_by"] or "–",
+                                   what=", ".join(w for w in what if w), response=e["official_response"] or "–",
+                                   commitments=e["commitments"] or "–",
+                                   follow_up=format_date(e["follow_up_on"], lang) if e["follow_up_on"] else "–"))
+                     + "</li>")
+    closed = d.cells[d.cells["closed_since_raised"].fillna(False).astype(bool)] if "closed_since_raised" in d.cells \
+        else d.cells.iloc[0:0]
+    for r in closed.head(MAX_REGISTER[density]).to_dict("records"):
+        items.append("<li><b>" + _e(t("brief.register.closed", lang, area=r["area_name"],
+                                      group=_group_label(d.groups, r["group"], lang),
+                                      year=format_year(r["official_latest_year"], lang))) + "</b></li>")
+    if not items:
+        return ""
+    more = max(0, len(d.register) - MAX_REGISTER[density])
+    tail = f'<p class="muted">{_e(t("brief.more", lang, n=more))}</p>' if more > 0 else ""
+    return f'<section><h2>{_e(t("brief.register.heading", lang))}</h2><ul>{"".join(items)}</ul>{tail}</section>'
+
+
+def _area_name(d: BriefData, code: str) -> str:
+    if not code:
+        return ""
+    names = dict(zip(d.cells["area_code"], d.cells["area_name"], strict=False))
+    return str(names.get(code, code))
+
+
 def _gate(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return "?"
@@ -608,6 +695,7 @@ def document(d: BriefData, map_svg: str, density: int = 0) -> str:
         f'<section><h2>{_e(t("brief.matrix.heading", lang))}</h2>{_matrix_html(d, density)}</section>',
         f'<section><h2>{_e(t("brief.groups.heading", lang))}</h2>{_groups_html(d)}</section>',
         _disagreements_html(d, density),
+        _register_html(d, density),
         f'<section><h2>{_e(t("brief.cards.heading", lang))}</h2>{_cards_html(d, density)}</section>',
         f'<section><h2>{_e(t("brief.sources.heading", lang))}</h2>{_sources_html(d)}</section>',
         f'<section><h2>{_e(t("brief.method.heading", lang))}</h2><p>{_e(method)}</p>'

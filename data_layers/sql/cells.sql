@@ -29,6 +29,15 @@
 -- p = (x + 2) / (n + 4) (never zero at 0 % or 100 %), added in quadrature. `cgd_disagrees` is true
 -- when |diff| exceeds that margin; unknown (NULL) when the citizen margin cannot be known (not a
 -- percentage) or nothing is compared.
+-- Intersections (DESIGN.md, "Intersectional groups"; group_parents: each part's one-dimension group):
+-- `parts_status` gives each parent group's status in the cell's area (`women=current; rural=current`),
+-- judged by the same precedence, so a cell can say that its parts are measured but it is not;
+-- `parent_gaps` the intersection's value minus each parent's (same series and unit, the latest
+-- year of the window with both). Parents are read even when $groups names only the intersection.
+-- The evidence register (evidence_register; an empty indicator, area or group matches all):
+-- `raised_on` is the latest day an entry concerning the cell was presented; `closed_since_raised`
+-- is true when the cell now has an official figure (any series, at or before $as_of) whose
+-- reference year is the raised year or later (the period ends after the day it was raised).
 WITH
 ind_grp AS (
     SELECT
@@ -61,7 +70,8 @@ visible_all AS (
     FROM official_facts
     WHERE level = $level AND year <= $as_of
         AND ($indicators IS NULL OR list_contains($indicators, indicator))
-        AND ($groups IS NULL OR list_contains($groups, group_id) OR group_id = 'all')
+        AND ($groups IS NULL OR list_contains($groups, group_id) OR group_id = 'all'
+            OR group_id IN (SELECT parent_id FROM group_parents WHERE list_contains($groups, group_id)))
         AND ($areas IS NULL OR list_contains($areas, area_code))
 ),
 visible AS (
@@ -118,6 +128,66 @@ gap AS (
     WHERE year >= $as_of - $window AND value IS NOT NULL AND total_value IS NOT NULL
         AND group_id <> 'all'
     GROUP BY indicator, area_code, group_id
+),
+parts AS (
+    SELECT
+        ia.indicator,
+        ia.area_code,
+        gp.group_id,
+        string_agg(concat(gp.parent_id, '=', CASE
+            WHEN na.group_id IS NOT NULL THEN 'not_applicable'
+            WHEN ps.year >= $as_of - $window THEN 'current'
+            WHEN ps.year IS NOT NULL THEN 'stale'
+            WHEN ia.total_latest_year IS NOT NULL THEN 'aggregate_only'
+            ELSE 'missing'
+        END), '; ' ORDER BY gp.part_order ASC NULLS LAST) AS parts_status
+    FROM ind_area AS ia
+    JOIN group_parents AS gp
+        ON $groups IS NULL OR list_contains($groups, gp.group_id)
+    LEFT JOIN indicator_exclusions AS na
+        ON na.indicator = ia.indicator AND na.group_id = gp.parent_id
+    LEFT JOIN seen AS ps
+        ON ps.indicator = ia.indicator AND ps.area_code = ia.area_code AND ps.group_id = gp.parent_id
+    GROUP BY ia.indicator, ia.area_code, gp.group_id
+),
+parent_gap AS (
+    SELECT
+        v.indicator,
+        v.area_code,
+        gp.group_id,
+        gp.parent_id,
+        gp.part_order,
+        arg_max(v.value - w.value, v.year) AS diff
+    FROM visible AS v
+    JOIN group_parents AS gp
+        ON gp.group_id = v.group_id
+    JOIN visible AS w
+        ON w.indicator = v.indicator AND w.area_code = v.area_code AND w.year = v.year AND w.group_id = gp.parent_id
+    WHERE v.year >= $as_of - $window AND v.value IS NOT NULL AND w.value IS NOT NULL
+    GROUP BY v.indicator, v.area_code, gp.group_id, gp.parent_id, gp.part_order
+),
+parent_gaps AS (
+    SELECT
+        indicator,
+        area_code,
+        group_id,
+        string_agg(concat(parent_id, '=', CAST(round(diff, 3) AS VARCHAR)), '; '
+            ORDER BY part_order ASC NULLS LAST) AS parent_gaps
+    FROM parent_gap
+    GROUP BY indicator, area_code, group_id
+),
+raised AS (
+    SELECT
+        ia.indicator,
+        ia.area_code,
+        ig.group_id,
+        max(r.presented_on) AS raised_on
+    FROM evidence_register AS r
+    JOIN ind_area AS ia
+        ON (r.indicator = '' OR r.indicator = ia.indicator) AND (r.area_code = '' OR r.area_code = ia.area_code)
+    JOIN ind_grp AS ig
+        ON ig.indicator = ia.indicator AND (r.group_id = '' OR r.group_id = ig.group_id)
+    GROUP BY ia.indicator, ia.area_code, ig.group_id
 ),
 cgd_seen AS (
     SELECT
@@ -266,7 +336,14 @@ judged AS (
         gap.year AS outcome_gap_year,
         gap.diff AS group_minus_total,
         sp.series,
-        sp.unit
+        sp.unit,
+        pa.parts_status,
+        pg.parent_gaps,
+        rs.raised_on,
+        CASE
+            WHEN rs.raised_on IS NULL THEN NULL
+            ELSE COALESCE(seen.year >= CAST(substr(rs.raised_on, 1, 4) AS INTEGER), FALSE)
+        END AS closed_since_raised
     FROM ind_area AS ia
     JOIN ind_grp AS ig
         ON ig.indicator = ia.indicator
@@ -280,6 +357,12 @@ judged AS (
         ON cgd.indicator = ia.indicator AND cgd.area_code = ia.area_code AND cgd.group_id = ig.group_id
     LEFT JOIN gap
         ON gap.indicator = ia.indicator AND gap.area_code = ia.area_code AND gap.group_id = ig.group_id
+    LEFT JOIN parts AS pa
+        ON pa.indicator = ia.indicator AND pa.area_code = ia.area_code AND pa.group_id = ig.group_id
+    LEFT JOIN parent_gaps AS pg
+        ON pg.indicator = ia.indicator AND pg.area_code = ia.area_code AND pg.group_id = ig.group_id
+    LEFT JOIN raised AS rs
+        ON rs.indicator = ia.indicator AND rs.area_code = ia.area_code AND rs.group_id = ig.group_id
 )
 SELECT
     indicator,
@@ -316,6 +399,10 @@ SELECT
         WHEN cgd_status = 'present' AND cgd_reason = '' THEN 'filled'
         ELSE 'blind_spot'
     END AS headline,
+    COALESCE(parts_status, '') AS parts_status,
+    COALESCE(parent_gaps, '') AS parent_gaps,
+    raised_on,
+    closed_since_raised,
     indicator_order,
     area_order,
     group_order

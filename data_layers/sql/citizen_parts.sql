@@ -12,14 +12,52 @@
 -- that can be shown (at least k respondents behind it) beats a suppressed one, then the group's
 -- first code wins (row_number over a total order: the code is unique within the partition).
 -- Points are records, not competing figures: every point of the group counts.
+-- Records broken down on several dimensions are keyed as in official_parts.sql (`SEX+URBANISATION` /
+-- `F+R`), so they count for the intersectional group on exactly those dimensions.
 -- For speed with a million points the sums are built per finest area first, then rolled up to
 -- every enclosing area.
-WITH own AS (
+WITH keyed AS (
+    SELECT
+        o.indicator,
+        o.area_code,
+        o.period,
+        o.dataset_id,
+        o.is_point,
+        o.suppressed,
+        o.value,
+        o.n,
+        o.unit,
+        CASE WHEN o.disagg_dim <> '_MULTI' OR o.other_dims <> '' THEN o.disagg_dim ELSE concat_ws('+',
+            CASE WHEN o.sex <> '_T' THEN 'SEX' END,
+            CASE WHEN o.age <> '_T' THEN 'AGE' END,
+            CASE WHEN o.urbanisation <> '_T' THEN 'URBANISATION' END,
+            CASE WHEN o.disability_status <> '_T' THEN 'DISABILITY_STATUS' END,
+            CASE WHEN o.income_wealth_quantile <> '_T' THEN 'INCOME_WEALTH_QUANTILE' END,
+            CASE WHEN o.education_lev <> '_T' THEN 'EDUCATION_LEV' END,
+            CASE WHEN o.migratory_status <> '_T' THEN 'MIGRATORY_STATUS' END,
+            CASE WHEN o.ethnicity <> '_T' THEN 'ETHNICITY' END,
+            CASE WHEN o.indigenous_status <> '_T' THEN 'INDIGENOUS_STATUS' END,
+            CASE WHEN o.settlement_type <> '_T' THEN 'SETTLEMENT_TYPE' END) END AS group_dim,
+        CASE WHEN o.disagg_dim <> '_MULTI' OR o.other_dims <> '' THEN o.disagg_code ELSE concat_ws('+',
+            CASE WHEN o.sex <> '_T' THEN o.sex END,
+            CASE WHEN o.age <> '_T' THEN o.age END,
+            CASE WHEN o.urbanisation <> '_T' THEN o.urbanisation END,
+            CASE WHEN o.disability_status <> '_T' THEN o.disability_status END,
+            CASE WHEN o.income_wealth_quantile <> '_T' THEN o.income_wealth_quantile END,
+            CASE WHEN o.education_lev <> '_T' THEN o.education_lev END,
+            CASE WHEN o.migratory_status <> '_T' THEN o.migratory_status END,
+            CASE WHEN o.ethnicity <> '_T' THEN o.ethnicity END,
+            CASE WHEN o.indigenous_status <> '_T' THEN o.indigenous_status END,
+            CASE WHEN o.settlement_type <> '_T' THEN o.settlement_type END) END AS group_code
+    FROM part_observations AS o
+    WHERE o.source_kind = 'citizen' AND (o.value IS NOT NULL OR o.suppressed)
+),
+own AS (
     SELECT
         indicator,
         area_code,
-        disagg_dim,
-        disagg_code,
+        group_dim AS disagg_dim,
+        group_code AS disagg_code,
         period,
         dataset_id,
         is_point,
@@ -28,9 +66,8 @@ WITH own AS (
         sum(COALESCE(n, 1)) AS n,
         min(unit) AS unit_lo,
         max(unit) AS unit_hi
-    FROM part_observations
-    WHERE source_kind = 'citizen' AND (value IS NOT NULL OR suppressed)
-    GROUP BY indicator, area_code, disagg_dim, disagg_code, period, dataset_id, is_point
+    FROM keyed
+    GROUP BY indicator, area_code, group_dim, group_code, period, dataset_id, is_point
 ),
 coded AS (
     SELECT
