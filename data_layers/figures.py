@@ -973,10 +973,14 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         if valid.empty:
             alt = i18n.t("alt.empty", lang)
         else:
-            top = data.loc[data[col].idxmax(), "area_name"]
-            alt = i18n.t(f"alt.map.{metric}", lang, n_areas=len(valid), areas=areas_word, group=grp, scope=scope,
-                         lo=i18n.format_percent(valid.min(), lang), hi=i18n.format_percent(valid.max(), lang),
-                         top=top, n_high=int((valid >= SCORE_BINS[-2]).sum()))
+            lo, hi = i18n.format_percent(valid.min(), lang), i18n.format_percent(valid.max(), lang)
+            if lo == hi:  # "ranges from 100% to 100%" says nothing: every area is at the same share
+                alt = i18n.t(f"alt.map.{metric}_same", lang, n_areas=len(valid), areas=areas_word, group=grp,
+                             scope=scope, value=hi)
+            else:
+                top = data.loc[data[col].idxmax(), "area_name"]
+                alt = i18n.t(f"alt.map.{metric}", lang, n_areas=len(valid), areas=areas_word, group=grp, scope=scope,
+                             lo=lo, hi=hi, top=top, n_high=int((valid >= SCORE_BINS[-2]).sum()))
 
     traces: list[dict[str, Any]] = []
     codes_all = np.asarray(_objects(data["area_code"]), dtype=object)
@@ -1110,7 +1114,10 @@ def _goal_indicators(store: Any, view: View) -> list[str] | None:
 
 
 def _datasets_in_scope(store: Any, view: View, inds: Sequence[str] | None) -> list[str]:
-    offd = _official_datasets(store, indicators=inds, groups=[view.group], level=view.level, as_of=view.as_of)
+    """The datasets a score map rests on: the official ones with a figure for the group or the
+    total it is hidden in (a score counts both), and the citizen ones of its cells."""
+    groups = list(dict.fromkeys([view.group, "all"]))
+    offd = _official_datasets(store, indicators=inds, groups=groups, level=view.level, as_of=view.as_of)
     cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window, indicators=inds, groups=[view.group])
     return list(offd.get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
 
