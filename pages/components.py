@@ -250,7 +250,9 @@ BASE_CSS = """
 .gl-badge { display: inline-block; padding: 0.05em 0.5em; border-radius: 0.3em; font-weight: 700;
   border: 1px solid #1A1A1A; }
 .gl-step { font-size: 1.1rem; font-weight: 700; padding-top: 0.45rem; }
-.js-plotly-plot, .js-plotly-plot * { direction: ltr; }
+/* plotly measures text in its own hidden svg (#js-plotly-tester): measured right-to-left, Arabic
+   tick labels got no margin and were cut off (issue 15); measure and draw them the same way */
+.js-plotly-plot, .js-plotly-plot *, #js-plotly-tester, #js-plotly-tester * { direction: ltr; }
 /* Streamlit fades captions with opacity 0.6 (3.9:1 on white); WCAG 1.4.3 needs 4.5:1 */
 [data-testid="stCaptionContainer"] { opacity: 1; color: #555555; }
 /* links are questions: let them wrap rather than end in an ellipsis */

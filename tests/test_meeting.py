@@ -270,3 +270,33 @@ def test_a_pdf_figure_is_titled_after_its_chart(gs: GapStore) -> None:
     res = figures.build("overview", gs, view)
     pdf = pypdf.PdfReader(io.BytesIO(export_figure(res, view, "pdf", "en")))
     assert pdf.metadata.title == res.title
+
+
+@pytest.mark.usefixtures("app_env")
+def test_the_overview_says_it_counts_every_indicator_and_links_to_the_chosen_one() -> None:
+    at = _app(indicator="8.5.2", group="women").run()
+    _ok(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "every indicator and group" in text and "Unemployment (8.5.2)" in text and "Women and girls" in text
+    assert any("8.5.2" in link.label for link in at.get("page_link"))
+
+
+def test_map_hover_text_is_full_contrast(gs: GapStore) -> None:
+    from data_layers import figures
+    from data_layers import palette as pal
+
+    for contrast in (False, True):
+        layout = figures.gap_map(gs, View(level=1, contrast=contrast)).fig.to_dict()["layout"]
+        assert layout["hoverlabel"]["font"]["color"] == pal.theme(contrast=contrast).text
+
+
+def test_arabic_group_labels_get_the_room_they_need(gs: GapStore) -> None:
+    """The overview's group names sit right of the bars in Arabic; plotly sizes the margin from
+    text measured in its hidden tester svg, which must be measured left-to-right like the chart
+    (checked in Chromium: the labels ended up to 141 px outside the figure before)."""
+    from data_layers import figures
+    from pages.components import BASE_CSS
+
+    yaxis = figures.build("overview", gs, View(lang="ar")).fig.to_dict()["layout"]["yaxis"]
+    assert yaxis["side"] == "right" and yaxis["automargin"] is True
+    assert "#js-plotly-tester" in BASE_CSS
