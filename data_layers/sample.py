@@ -53,7 +53,7 @@ SAMPLE_STORY: dict[str, Any] = {
     "title": "Safe water and disability in the Philippines: who the totals hide",
     "lang": "en",
     "slides": [
-        {"page": "overview", "chart": "overview",
+        {"page": "overview", "chart": "overview", "filters": {"level": "2"},
          "title": "Official statistics leave groups out",
          "caption": "Across every indicator and province, most group figures are hidden inside totals. "
                     "Persons with disabilities have the least current official coverage."},

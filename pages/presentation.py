@@ -33,6 +33,7 @@ _DRAFT = "gl.story_draft"
 """Session key of the story being built in the sidebar: a list of slide dicts."""
 
 SLIDE_CHART_KEY = "gl-slide-chart"
+LEGEND_CHARS = 26  # a legend line on a slide: about 300 px of 20 px type
 CHROME_PX = 150  # the step bar (a row of buttons in 22 px type, its text on two lines) and paddings
 
 SLIDE_CSS = f"""
@@ -45,8 +46,8 @@ SLIDE_CSS = f"""
 .st-key-{SLIDE_CHART_KEY} [data-testid="stFullScreenFrame"], .st-key-{SLIDE_CHART_KEY} .stPlotlyChart {{
   height: 100% !important; }}
 [data-testid="stMainBlockContainer"] {{ padding-top: 0.6rem !important; padding-bottom: 0 !important; }}
-.gl-slide-title {{ font-size: 2.0rem; font-weight: 700; line-height: 1.2; margin: 0.2rem 0 0.8rem 0; }}
-.gl-slide-caption {{ font-size: 1.25rem; line-height: 1.45; color: #1A1A1A; }}
+.gl-slide-title {{ font-size: 1.8rem; font-weight: 700; line-height: 1.2; margin: 0.2rem 0 0.8rem 0; }}
+.gl-slide-caption {{ font-size: 1.1rem; line-height: 1.4; color: #1A1A1A; }}
 .gl-slide-source {{ font-size: 0.8rem; color: #444444; margin-top: 1rem; }}
 </style>
 """
@@ -171,8 +172,9 @@ def slide(slug: str, v: View) -> bool:
     st.html(SLIDE_CSS)
     result = cache.figure(name, shown)
     chart_col, text_col = st.columns([3.3, 1.1], gap="medium")
-    with text_col:
+    with text_col, st.container(key="gl-slide-text"):
         st.title(s.title or page_title(slug, v), anchor=False)
+        st.html("<style>.st-key-gl-slide-text h1 { font-size: 1.7rem !important; }</style>")
         if s.caption:  # the presenter's words: text, never Markdown
             st.html(f"<p class='gl-slide-caption'>{ui._html(s.caption)}</p>")
         else:
@@ -187,21 +189,24 @@ def slide(slug: str, v: View) -> bool:
 def fitted(fig: Any) -> Any:
     """A copy of a figure that takes the height of its box (the cached figure is never changed).
 
-    The legend is one entry a line, so it never wraps into the plot or off the screen: beside a
-    chart, and over the map's top corner for a map (beside it, a long dataset title would squeeze
-    the map to a strip; a country fitted to a 16:9 box leaves its corners to the sea).
+    The legend stands beside the plot, one entry a line, so it never wraps into the plot or off
+    the screen; long entries (a citizen dataset's title) are broken onto short lines, else the
+    legend would take the width and squeeze a map to a strip (and over the map it hid the very
+    areas the slide is about).
     """
+    import textwrap
+
     import plotly.graph_objects as go
 
     out = go.Figure(fig)
     rtl = bool(out.layout.title.xanchor == "right")
-    is_map = any(getattr(tr, "type", "") in ("choropleth", "scattergeo") for tr in out.data)
-    if is_map:
-        legend = {"x": 1 if rtl else 0, "y": 1, "xanchor": "right" if rtl else "left"}
-    else:
-        legend = {"x": -0.02 if rtl else 1.02, "y": 1, "xanchor": "right" if rtl else "left"}
+    for tr in out.data:
+        name = getattr(tr, "name", None)
+        if name and getattr(tr, "showlegend", None) is not False and len(name) > LEGEND_CHARS and "<br>" not in name:
+            tr.name = "<br>".join(textwrap.wrap(name, LEGEND_CHARS, break_long_words=False))
     out.update_layout(height=None, autosize=True, margin={"b": 50, "autoexpand": True},
-                      legend={"orientation": "v", "yanchor": "top", "yref": "paper", **legend})
+                      legend={"orientation": "v", "yref": "paper", "x": -0.02 if rtl else 1.02, "y": 1,
+                              "yanchor": "top", "xanchor": "right" if rtl else "left"})
     return out
 
 
