@@ -53,6 +53,9 @@ def main() -> None:
                      default=p.slug == ui.DEFAULT_PAGE)
              for p in ui.available_pages()]
     current = st.navigation(pages, position="hidden" if view.present else "sidebar")
+    # the page about to run, before the sidebar draws its share link (else the link named the
+    # page this session was on before: issue 15)
+    ui.set_current_slug(getattr(current, "url_path", "") or ui.DEFAULT_PAGE)
     if not view.present:
         try:
             ui.sidebar(gs, view)

@@ -440,7 +440,9 @@ def _layout_spec(view: View, title: str, subtitle: str, *, height: int | None = 
         legend={"title": {"text": _esc(legend_title) if legend_title else ""},
                 "font": {"size": th.font_size, "color": th.text}, "bgcolor": "rgba(255,255,255,0.9)",
                 "bordercolor": th.grid, "borderwidth": 1},
-        hoverlabel={"font": {"size": th.font_size, "family": pal.FONT_FAMILY}, "bgcolor": pal.BACKGROUND,
+        # the hover's text in the theme's full-contrast colour (plotly's default greyed it on white)
+        hoverlabel={"font": {"size": th.font_size, "family": pal.FONT_FAMILY, "color": th.text},
+                    "bgcolor": pal.BACKGROUND,
                     "bordercolor": th.text, "align": "right" if rtl else "left"},
         separators=_separators(view.lang),
     )
@@ -1043,10 +1045,14 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         if valid.empty:
             alt = i18n.t("alt.empty", lang)
         else:
-            top = data.loc[data[col].idxmax(), "area_name"]
-            alt = i18n.t(f"alt.map.{metric}", lang, n_areas=len(valid), areas=areas_word, group=grp, scope=scope,
-                         lo=i18n.format_percent(valid.min(), lang), hi=i18n.format_percent(valid.max(), lang),
-                         top=top, n_high=int((valid >= SCORE_BINS[-2]).sum()))
+            lo, hi = i18n.format_percent(valid.min(), lang), i18n.format_percent(valid.max(), lang)
+            if lo == hi:  # "ranges from 100% to 100%" says nothing: every area is at the same share
+                alt = i18n.t(f"alt.map.{metric}_same", lang, n_areas=len(valid), areas=areas_word, group=grp,
+                             scope=scope, value=hi)
+            else:
+                top = data.loc[data[col].idxmax(), "area_name"]
+                alt = i18n.t(f"alt.map.{metric}", lang, n_areas=len(valid), areas=areas_word, group=grp, scope=scope,
+                             lo=lo, hi=hi, top=top, n_high=int((valid >= SCORE_BINS[-2]).sum()))
 
     traces: list[dict[str, Any]] = []
     codes_all = np.asarray(_objects(data["area_code"]), dtype=object)
@@ -1138,8 +1144,10 @@ def _point_traces(pts: pd.DataFrame, view: View, unit: str, ds_ids: list[str]) -
             "type": "scattergeo", "lon": sub["lon"].to_numpy(dtype=np.float32),
             "lat": sub["lat"].to_numpy(dtype=np.float32), "mode": "markers", "name": name,
             "legendgroup": f"cgd-{ds_id}",
-            "marker": {"symbol": pal.CITIZEN_MARKER, "size": 8, "color": pal.CITIZEN_MARKER_COLOR,
-                       "opacity": 0.9, "line": {"width": 0.8, "color": pal.TEXT}},
+            # small and see-through: the points sit on the very areas they fill, whose colour and
+            # symbol must still show (issue 15); the legend entry toggles them off entirely
+            "marker": {"symbol": pal.CITIZEN_MARKER, "size": 6, "color": pal.CITIZEN_MARKER_COLOR,
+                       "opacity": 0.7, "line": {"width": 0.5, "color": pal.TEXT}},
             **text, "showlegend": True})
         ds_ids.append(str(ds_id))
     return out
@@ -1180,7 +1188,10 @@ def _goal_indicators(store: Any, view: View) -> list[str] | None:
 
 
 def _datasets_in_scope(store: Any, view: View, inds: Sequence[str] | None) -> list[str]:
-    offd = _official_datasets(store, indicators=inds, groups=[view.group], level=view.level, as_of=view.as_of)
+    """The datasets a score map rests on: the official ones with a figure for the group or the
+    total it is hidden in (a score counts both), and the citizen ones of its cells."""
+    groups = list(dict.fromkeys([view.group, "all"]))
+    offd = _official_datasets(store, indicators=inds, groups=groups, level=view.level, as_of=view.as_of)
     cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window, indicators=inds, groups=[view.group])
     return list(offd.get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
 
@@ -1799,8 +1810,10 @@ def overview_bars(store: Any, view: View) -> ChartResult:
                       legend={"orientation": "h", "x": 0, "y": -0.12, "yanchor": "top", "traceorder": "normal"},
                       margin={"b": 130})
     fig.update_xaxes(range=[0, 1.001], tickformat=".0%", gridcolor=th.grid, title={"text": i18n.t("axis.share_cells", lang)})
+    # automargin: the group names take the room they need on either side (in Arabic, on the right,
+    # they were cut off by the 20 px margin: issue 15)
     fig.update_yaxes(categoryorder="array", categoryarray=[_esc(n) for n in reversed(names)],
-                     side="right" if view.is_rtl else "left")
+                     side="right" if view.is_rtl else "left", automargin=True)
     # the first bar (all groups) gets a separator line
     fig.add_hline(y=len(names) - 1.5, line={"color": th.text, "width": 1.5})
     data = table.reset_index(names="group")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import register, storage, tidy
+from . import register, storage, stories, tidy
 from .settings import PROJECT_DIR
 from .store import GapStore
 
@@ -48,6 +48,40 @@ EDGE_CASES: dict[str, str] = {
     "not_applicable": "Women/men are not applicable to skilled birth attendance and intimate-partner violence; "
                       "people groups to beach litter.",
 }
+
+
+SAMPLE_STORY: dict[str, Any] = {
+    "name": "sample",
+    "title": "Safe water and disability in the Philippines: who the totals hide",
+    "lang": "en",
+    "slides": [
+        {"page": "overview", "chart": "overview", "filters": {"level": "2"},
+         "title": "Official statistics leave groups out",
+         "caption": "Across every indicator and province, most group figures are hidden inside totals. "
+                    "Persons with disabilities have the least current official coverage."},
+        {"page": "gap_map", "chart": "gap-map",
+         "filters": {"indicator": "6.1.1", "group": "disability", "level": "2"},
+         "title": "Safe water: no province counts persons with disabilities",
+         "caption": "Provinces publish one total for safe drinking water. Whether persons with "
+                    "disabilities have safe water is hidden in it everywhere."},
+        {"page": "gap_map", "chart": "gap-map",
+         "filters": {"indicator": "6.1.1", "group": "rural", "level": "2"},
+         "title": "Citizen water-point monitoring fills Sulu and BARMM",
+         "caption": "Where official safe-water figures are missing, community monitors checked water "
+                    "points. Their data fills the gap for rural people."},
+        {"page": "area_profile", "chart": "group-comparison",
+         "filters": {"indicator": "6.1.1", "group": "rural", "area": "PH-05", "level": "1"},
+         "title": "Bicol: official 80 %, citizen monitors about 35 %",
+         "caption": "Official data says 80 % of rural people in Bicol have safe water. Citizen monitors "
+                    "found about a third of water points working and safe: a figure worth checking."},
+        {"page": "gap_map", "chart": "gap-map",
+         "filters": {"group": "disability", "level": "2", "metric": "blind_spot", "indicator": "all"},
+         "title": "Blind spots: where no one speaks for persons with disabilities",
+         "caption": "The share of indicators with neither a current official figure nor citizen "
+                    "evidence, province by province. These are the places to collect data next."},
+    ],
+}
+"""The five-step story the sample ships (``stories/sample.json``): ``?present=1&story=sample``."""
 
 
 @dataclass
@@ -586,4 +620,5 @@ def _generate(out: Path) -> None:
             meta.setdefault(key, "")
         storage.write_dataset(out, meta, obs)
     register.write_all(out, list(REGISTER_ENTRIES))
+    stories.save(out, stories.from_dict(SAMPLE_STORY))
     write_marker(out)

@@ -60,6 +60,9 @@ class View:
     contrast: bool = False
     story: tuple[str, ...] = ()
     step: int = 0
+    deck: str = ""
+    """The ``story`` parameter when it names a stored story or carries a whole one (``z.``...):
+    ``story`` then holds that story's items, and the link keeps the short name."""
 
     # --- URL round trip ---------------------------------------------------------------------
 
@@ -174,12 +177,21 @@ class View:
 
         # story and step
         kw["story"] = ()
+        kw["deck"] = ""
         if (v := raw.get("story")) is not None and v.strip():
-            story = parse_story(v)
+            from . import stories
+
+            try:
+                whole = stories.resolve(v, getattr(store, "data_dir", None))
+            except stories.StoryError as e:
+                whole = None
+                notices.append(i18n.t("notice.bad_story", lang, problem=_plain(str(e))))
+            story = whole.items if whole is not None else parse_story(v)
             if story is None:
                 refuse("story", v, i18n.t("notice.no_story", lang))
             else:
                 kw["story"] = story
+                kw["deck"] = v.strip() if whole is not None else ""
         kw["step"] = 0
         if (v := raw.get("step")) is not None:
             n = _int(v)
@@ -196,9 +208,9 @@ class View:
         out: dict[str, str] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value == getattr(default, f.name):
+            if f.name == "deck" or value == getattr(default, f.name):
                 continue
-            out[f.name] = _encode(f.name, value)
+            out[f.name] = self.deck if (f.name == "story" and self.deck) else _encode(f.name, value)
         return out
 
     def replace(self, **kw: Any) -> View:
@@ -441,6 +453,13 @@ def _safe(value: str) -> str:
     """A user-supplied value made harmless for display: short, and only plain characters."""
     cleaned = re.sub(r"[^A-Za-z0-9 ._\-]", "?", value)[:40]
     return cleaned + ("…" if len(value) > 40 else "")
+
+
+def _plain(text: str, limit: int = 240) -> str:
+    """A longer message (a file's problem) reduced to letters, digits and plain punctuation, so
+    that nothing in it can act as Markdown or HTML where the notice is shown."""
+    cleaned = re.sub(r"[^\w .,:;'/-]|_", "?", text)
+    return cleaned[:limit] + ("…" if len(cleaned) > limit else "")
 
 
 def _notice(name: str, value: str, fallback: Any, lang: str) -> str:

@@ -66,14 +66,11 @@ PAGES: tuple[PageDef, ...] = (
 )
 PAGE_BY_SLUG: dict[str, PageDef] = {p.slug: p for p in PAGES}
 DEFAULT_PAGE = "overview"
-DEFAULT_STORY: tuple[str, ...] = ("overview", "gap_map", "coverage_matrix", "area_profile", "citizen_data")
-"""The meeting a CSO walks through by default: the big picture, where, what, one place, who speaks."""
 
 # session-state keys (prefixed so that they never clash with a widget key)
 _VIEW = "gl.view"
 _SYNCED = "gl.synced"
 _NOTICES = "gl.notices"
-_PENDING_STORY = "gl.story_draft"
 
 MISSING = "—"
 """How a missing value is written in tables (an empty cell in CSV downloads)."""
@@ -254,7 +251,9 @@ BASE_CSS = """
 .gl-badge { display: inline-block; padding: 0.05em 0.5em; border-radius: 0.3em; font-weight: 700;
   border: 1px solid #1A1A1A; }
 .gl-step { font-size: 1.1rem; font-weight: 700; padding-top: 0.45rem; }
-.js-plotly-plot, .js-plotly-plot * { direction: ltr; }
+/* plotly measures text in its own hidden svg (#js-plotly-tester): measured right-to-left, Arabic
+   tick labels got no margin and were cut off (issue 15); measure and draw them the same way */
+.js-plotly-plot, .js-plotly-plot *, #js-plotly-tester, #js-plotly-tester * { direction: ltr; }
 /* Streamlit fades captions with opacity 0.6 (3.9:1 on white); WCAG 1.4.3 needs 4.5:1 */
 [data-testid="stCaptionContainer"] { opacity: 1; color: #555555; }
 /* links are questions: let them wrap rather than end in an ellipsis */
@@ -353,7 +352,9 @@ def sidebar(gs: Any, v: View) -> None:
                      format_func=lambda c: i18n.LANGUAGES[c], **widget_state("lang", "w.lang", v.lang))
         st.toggle(t("ui.display.contrast", lng), help=t("ui.display.contrast_help", lng),
                   **widget_state("contrast", "w.contrast", v.contrast))
-        story_builder(v)
+        from pages import presentation
+
+        presentation.story_builder(v)
         with st.expander(t("ui.share.heading", lng), icon=":material/link:"):
             st.caption(t("ui.share.help", lng))
             st.code(share_url(v), language=None, wrap_lines=True)
@@ -390,6 +391,11 @@ def current_slug() -> str:
     return st.session_state.get("gl.slug", DEFAULT_PAGE)
 
 
+def set_current_slug(slug: str) -> None:
+    """Record the page this run draws (the entry script knows it before the sidebar is drawn)."""
+    st.session_state["gl.slug"] = page_def(slug).slug
+
+
 def share_url(v: View) -> str:
     return page_url(current_slug(), v.to_params())
 
@@ -416,110 +422,6 @@ def go(slug: str, v: View) -> None:
     st.switch_page(page_def(slug).path, query_params=link_params(view()))
 
 
-# --- presentation ---------------------------------------------------------------------------
-
-def story_of(v: View) -> tuple[str, ...]:
-    """The view's presentation sequence, or the default one carrying the current filters."""
-    if v.story:
-        return v.story
-    return tuple(views.encode_story_item(s, v.replace(area=v.area)) for s in DEFAULT_STORY
-                 if page_def(s).exists)
-
-
-def story_slugs(story: Sequence[str]) -> list[str]:
-    out = []
-    for item in story:
-        parsed = views.story_item(item)
-        out.append(parsed[0] if parsed else item)
-    return out
-
-
-def start_view(v: View, story: tuple[str, ...]) -> tuple[str, View]:
-    """The first step of ``story`` in presentation mode: its page slug and view."""
-    base = v.replace(present=True, story=story, step=0)
-    slug, stepped, _ = views.story_step(base, store=store(), step=0)
-    return slug or DEFAULT_PAGE, stepped
-
-
-def story_builder(v: View) -> None:
-    """Sidebar tools to compose a presentation from views and to start or share it."""
-    lng = v.lang
-    with st.expander(t("ui.story.heading", lng), icon=":material/slideshow:"):
-        st.caption(t("ui.story.help", lng))
-        draft: list[str] = list(st.session_state.get(_PENDING_STORY) or v.story or ())
-        if draft:
-            st.markdown("\n".join(f"{i + 1}. {inert(story_item_label(item, lng))}" for i, item in enumerate(draft)))
-        else:
-            st.caption(t("ui.story.default", lng))
-        c1, c2 = st.columns(2)
-        if c1.button(t("ui.story.add", lng), key="w.story_add", width="stretch"):
-            draft.append(views.encode_story_item(current_slug(), v))
-            st.session_state[_PENDING_STORY] = draft[: views.MAX_STORY_ITEMS]
-            st.rerun()
-        if c2.button(t("ui.story.clear", lng), key="w.story_clear", width="stretch", disabled=not draft):
-            st.session_state[_PENDING_STORY] = []
-            set_view(v.replace(story=(), step=0))
-            st.rerun()
-        story = tuple(draft) if draft else story_of(v)
-        slug, first = start_view(v, story)
-        st.page_link(page_def(slug).path, label=t("ui.story.start", lng), icon=":material/play_arrow:",
-                     query_params=link_params(first))
-        st.caption(t("ui.story.link", lng))
-        st.code(page_url(slug, first.to_params()), language=None, wrap_lines=True)
-
-
-def story_item_label(item: str, lng: str) -> str:
-    parsed = views.story_item(item)
-    if not parsed:
-        return item
-    slug, overrides = parsed
-    title = t(page_def(slug).title_key, lng)
-    bits = []
-    if "indicator" in overrides and overrides["indicator"] not in views.NONE_WORDS:
-        bits.append(overrides["indicator"])
-    if "group" in overrides:
-        bits.append(views.group_label(store(), overrides["group"], lng))
-    if "area" in overrides:
-        bits.append(views.area_name(store(), overrides["area"]))
-    return title + (f" ({', '.join(bits)})" if bits else "")
-
-
-def presentation_bar(slug: str, v: View) -> None:
-    """Previous / step n of m / next / exit, at the top of every page in presentation mode."""
-    lng = v.lang
-    story = story_of(v)
-    n = len(story)
-    step = min(v.step, n - 1) if n else 0
-    base = v.replace(story=story)
-    c_prev, c_info, c_next, c_exit = st.columns([1.2, 4, 1.2, 1.2], vertical_alignment="center")
-    go_to: int | None = None
-    if c_prev.button(t("ui.present.previous", lng), key="w.present_prev", icon=":material/arrow_back:",
-                     disabled=step <= 0, width="stretch"):
-        go_to = step - 1
-    slugs = story_slugs(story)
-    here = t(page_def(slugs[step]).title_key, lng) if n else t(page_def(slug).title_key, lng)
-    c_info.markdown(f"<div class='gl-step'>{_html(t('ui.present.step', lng, n=step + 1, total=n, title=here))}</div>",
-                    unsafe_allow_html=True)
-    if c_next.button(t("ui.present.next", lng), key="w.present_next", icon=":material/arrow_forward:",
-                     icon_position="right", disabled=step >= n - 1, width="stretch", type="primary"):
-        go_to = step + 1
-    if c_exit.button(t("ui.present.exit", lng), key="w.present_exit", icon=":material/close:", width="stretch"):
-        go(slug, v.replace(present=False, step=0))
-    if go_to is not None:
-        target_slug, stepped, _ = views.story_step(base, store=store(), step=go_to)
-        go(target_slug or DEFAULT_PAGE, stepped)
-
-
-def presentation_footer(v: View) -> None:
-    """The saved-as-a-link form of the running presentation (start from step 1)."""
-    lng = v.lang
-    story = story_of(v)
-    slug, first = start_view(v, story)
-    with st.expander(t("ui.present.save", lng), icon=":material/link:"):
-        st.caption(t("ui.story.link", lng))
-        st.code(page_url(slug, first.to_params()), language=None, wrap_lines=True)
-
-
 # --- page frame: header, notices, error boundary ------------------------------------------------
 
 def run_page(slug: str, body: Callable[[Any, View], None]) -> None:
@@ -533,13 +435,19 @@ def run_page(slug: str, body: Callable[[Any, View], None]) -> None:
     v = view()
     try:
         gs = store()
+        notices = st.session_state.get(_NOTICES) or []
         if v.present:
-            presentation_bar(slug, v)
-        for notice in st.session_state.get(_NOTICES) or []:
+            from pages import presentation
+
+            if presentation.slide(slug, v):  # the slide alone: its chart fills the screen
+                for notice in notices:
+                    st.warning(notice, icon=":material/warning:")
+                return
+        for notice in notices:
             st.warning(notice, icon=":material/warning:")
         body(gs, v)
         if v.present:
-            presentation_footer(v)
+            presentation.footer(v)
     except Exception:
         ref = uuid.uuid4().hex[:8]
         log.exception("page %s failed (reference %s)", slug, ref)
@@ -654,17 +562,17 @@ def chart(name: str, v: View, *, key: str, on_select: bool = False, **extra: Any
     if on_select:
         kwargs.update(on_select="rerun", selection_mode="points")
     event = st.plotly_chart(result.fig, **kwargs)
-    st.caption(inert(result.alt_text))
-    st.caption(inert(result.source))
+    table = display_table(result.data, lng)
+    download_buttons(result, table, key=key, v=v)  # one click away, never inside the expander
+    st.caption(result.alt_text)
+    st.caption(result.source)
     if result.empty:
         empty("ui.empty.chart", v)
-    table = display_table(result.data, lng)
-    with st.expander(t("ui.chart.table", lng, title=inert(result.title)), icon=":material/table:"):
+    with st.expander(t("ui.chart.table", lng, title=result.title), icon=":material/table:"):
         if table.empty:
             st.caption(t("ui.empty.table", lng))
         else:
             st.dataframe(table, hide_index=True, width="stretch")
-        download_buttons(result, table, key=key, v=v)
     return result, (event if on_select else None)
 
 
@@ -807,50 +715,10 @@ def csv_bytes(shown: pd.DataFrame) -> bytes:
 
 
 def download_buttons(result: Any, shown: pd.DataFrame, *, key: str, v: View) -> None:
-    """CSV of the table shown, and (when the exports module is installed) the figure as PNG, SVG
-    and PDF and the table as XLSX with its sources, all generated only when clicked.
+    """PNG, SVG, PDF, CSV, XLSX and a data package of a chart, under it (see :mod:`pages.downloads`)."""
+    from pages import downloads
 
-    Kept in one function so that the exports helper can adjust what is offered.
-    """
-    lng = v.lang
-    stem = f"gaplens-{result.name or key}"
-    cols = st.columns(5)
-    # every payload is made only when its button is clicked, not on every rerun
-    cols[0].download_button(t("ui.download.csv", lng), data=partial(csv_bytes, shown), file_name=f"{stem}.csv",
-                            mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:",
-                            width="stretch")
-    try:
-        from data_layers import exports
-    except ImportError:
-        return
-    mimes = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-    for i, fmt in enumerate(("png", "svg", "pdf"), start=1):
-        cols[i].download_button(
-            t(f"ui.download.{fmt}", lng), data=_lazy_figure(exports, result, v, fmt), file_name=f"{stem}.{fmt}",
-            mime=mimes[fmt], key=f"{key}-{fmt}", on_click="ignore", icon=":material/image:", width="stretch")
-    cols[4].download_button(
-        t("ui.download.xlsx", lng), data=_lazy_xlsx(exports, result, shown, v), file_name=f"{stem}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}-xlsx",
-        on_click="ignore", icon=":material/table_view:", width="stretch")
-
-
-def _lazy_figure(exports: Any, result: Any, v: View, fmt: str) -> Callable[[], bytes]:
-    def make() -> bytes:
-        try:
-            return exports.export_figure(result, v, fmt, v.lang)
-        except Exception:
-            log.exception("export of %s as %s failed", result.name, fmt)
-            raise
-    return make
-
-
-def _lazy_xlsx(exports: Any, result: Any, shown: pd.DataFrame, v: View) -> Callable[[], bytes]:
-    def make() -> bytes:
-        sources = cache.datasets()
-        return exports.table_xlsx(shown.replace({MISSING: None}), sources=sources,
-                                  filters=views.describe(v, store(), v.lang), rule_text=t("ui.about.rule_short", v.lang),
-                                  lang=v.lang, title=result.title)
-    return make
+    downloads.buttons(result, shown, key=key, v=v)
 
 
 # --- legends and badges ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ def body(gs: Any, v: View) -> None:
     lng = v.lang
     ui.header("ui.overview.title", "ui.overview.lead", v, describe=False)
     st.markdown(f"<p class='gl-filters'>{ui._html(scope_words(gs, v))}</p>", unsafe_allow_html=True)
+    sidebar_note(gs, v)
     result = cache.figure("overview", v)
     data = result.data
     if data.empty:
@@ -70,6 +71,19 @@ def scope_words(gs: Any, v: View) -> str:
         t("ui.overview.all_groups", lng), scope, views.level_label(v.level, lng),
         t("describe.as_of", lng, year=i18n.format_year(v.as_of, lng),
           window=i18n.format_number(v.window, lng, decimals=0))])
+
+
+def sidebar_note(gs: Any, v: View) -> None:
+    """Say that the headline counts every indicator and group, whatever the sidebar picks, and
+    link to the page that shows the picked indicator and group (issue 15: it was silent)."""
+    if not v.indicator:
+        return
+    lng = v.lang
+    note = t("ui.overview.scope_note", lng, indicator=views.indicator_label(gs, v.indicator, lng),
+             group=views.group_label(gs, v.group, lng))
+    st.markdown(f"<p class='gl-filters'>{ui._html(note)}</p>", unsafe_allow_html=True)
+    ui.link("gap_map", t("ui.overview.scope_link", lng, indicator=v.indicator,
+                         group=views.group_label(gs, v.group, lng)), v, metric="status")
 
 
 def top_areas(gs: Any, v: View) -> None:

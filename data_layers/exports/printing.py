@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import html
 import logging
 import queue
 import threading
@@ -132,9 +133,13 @@ class PdfPrinter:
             "header_template": header or "<span></span>", "footer_template": footer or "<span></span>",
             "margin": margins or {}, "prefer_css_page_size": False})
 
-    def print_svg(self, svg: str, *, width: int, height: int) -> bytes:
-        """A one-page PDF exactly the size of an SVG figure (layout pixels), text kept as text."""
-        document = ("<!DOCTYPE html><html><head><meta charset='utf-8'><style>"
+    def print_svg(self, svg: str, *, width: int, height: int, title: str = "") -> bytes:
+        """A one-page PDF exactly the size of an SVG figure (layout pixels), text kept as text.
+
+        ``title`` becomes the PDF's document title (without one, Chromium writes "about:blank").
+        """
+        safe = html.escape(title or "GapLens", quote=False)
+        document = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{safe}</title><style>"
                     f"@page {{ size: {int(width)}px {int(height)}px; margin: 0; }} html, body {{ margin: 0; }} "
                     f"svg {{ display: block; }} {NO_LIGATURES_CSS}</style></head><body>{svg}</body></html>")
         return self._submit(document, {"width": f"{int(width)}px", "height": f"{int(height)}px",

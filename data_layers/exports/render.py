@@ -112,7 +112,7 @@ def stop_server() -> None:
 
 
 def figure_bytes(fig: Any, fmt: str = "png", *, width: int = DEFAULT_WIDTH, height: int | None = None,
-                 scale: float | None = None) -> bytes:
+                 scale: float | None = None, title: str = "") -> bytes:
     """Render a plotly figure to PNG, SVG or PDF bytes with the persistent browser.
 
     ``width``/``height`` are layout pixels; a PNG is scaled up when needed so that it is at least
@@ -142,7 +142,16 @@ def figure_bytes(fig: Any, fmt: str = "png", *, width: int = DEFAULT_WIDTH, heig
     from .printing import shared_printer
 
     svg = data.decode("utf-8") if isinstance(data, bytes) else str(data)
-    return shared_printer().print_svg(_strip_xml_declaration(svg), width=int(width), height=int(height))
+    return shared_printer().print_svg(_strip_xml_declaration(svg), width=int(width), height=int(height),
+                                      title=title or _title_of(fig))
+
+
+def _title_of(fig: Any) -> str:
+    """A figure's title as plain text ("" for a bare dict or a figure without one)."""
+    try:
+        return _plain(fig.layout.title.text or "")
+    except AttributeError:
+        return ""
 
 
 def _strip_xml_declaration(svg: str) -> str:
@@ -394,4 +403,5 @@ def subtitle_text(result: Any, view: Any, lang: str) -> str:
 def export_figure(result: Any, view: Any, fmt: str, lang: str = "en", *, width: int | None = None) -> bytes:
     """Decorate and render in one step (what the download buttons and the CLI call)."""
     fig = decorate(result, view, lang, width=width)
-    return figure_bytes(fig, fmt, width=int(fig.layout.width), height=int(fig.layout.height))
+    return figure_bytes(fig, fmt, width=int(fig.layout.width), height=int(fig.layout.height),
+                        title=str(getattr(result, "title", "") or ""))

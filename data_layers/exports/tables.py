@@ -107,8 +107,11 @@ def _filters_rows(filters: Mapping[str, Any] | str | None) -> list[tuple[str, st
 
 def table_xlsx(df: pd.DataFrame, *, sources: pd.DataFrame | None = None,
                filters: Mapping[str, Any] | str | None = None, rule_text: str = "",
-               lang: str = "en", title: str = "") -> bytes:
+               lang: str = "en", title: str = "", separate_filters: bool = False) -> bytes:
     """An XLSX workbook: the data sheet, and a sheet with the sources, the filters and the coverage rule.
+
+    With ``separate_filters`` the filters (as the chart shows them) get a sheet of their own,
+    between the data and the sources: what the dashboard's own downloads do.
 
     Written with XlsxWriter with formula and URL conversion switched off, so that no string is
     ever stored as a formula; text cells are neutralised as in the CSV as well.
@@ -137,6 +140,15 @@ def table_xlsx(df: pd.DataFrame, *, sources: pd.DataFrame | None = None,
         ws.freeze_panes(start + 1, 0)
         ws.autofilter(start, 0, start + max(len(data), 1), len(data.columns) - 1)
 
+    if separate_filters:
+        flt = wb.add_worksheet(_sheet_name(t("export.filters_heading", lang)))
+        flt.write_string(0, 0, t("export.filters_heading", lang), big)
+        for i, (key, value) in enumerate(_filters_rows(filters), start=1):
+            flt.write_string(i, 0, str(neutralise(key)), bold)
+            flt.write_string(i, 1, str(neutralise(value)), wrap)
+        flt.set_column(0, 0, 28)
+        flt.set_column(1, 1, 90)
+        filters = None
     src = wb.add_worksheet(_sheet_name(t("export.sheet_sources", lang)))
     row = 0
     src.write_string(row, 0, t("export.sources_heading", lang), big)
@@ -146,13 +158,14 @@ def table_xlsx(df: pd.DataFrame, *, sources: pd.DataFrame | None = None,
     else:
         src.write_string(row, 0, t("export.no_sources", lang))
         row += 2
-    src.write_string(row, 0, t("export.filters_heading", lang), big)
-    row += 1
-    for key, value in _filters_rows(filters):
-        src.write_string(row, 0, str(neutralise(key)), bold)
-        src.write_string(row, 1, str(neutralise(value)), wrap)
+    if filters is not None:
+        src.write_string(row, 0, t("export.filters_heading", lang), big)
         row += 1
-    row += 1
+        for key, value in _filters_rows(filters):
+            src.write_string(row, 0, str(neutralise(key)), bold)
+            src.write_string(row, 1, str(neutralise(value)), wrap)
+            row += 1
+        row += 1
     src.write_string(row, 0, t("export.rule_heading", lang), big)
     row += 1
     for para in (rule_text or "").split("\n"):
