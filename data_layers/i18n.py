@@ -86,8 +86,41 @@ def t(key: str, lang: str = DEFAULT_LANG, **kwargs: Any) -> str:
             log.warning("no message for key %r", key)
             text = key
     if kwargs:
+        text = _plurals(text, lang, kwargs)
         text = string.Formatter().vformat(text, (), _Default(kwargs))
     return text
+
+
+# ICU-style plural choices inside a message: "{n, plural, one {# figure} other {# figures}}"; the
+# branch is chosen by the language's CLDR plural rules (Arabic has six forms), ``=N`` branches win,
+# and ``#`` is the number written as the language writes numbers ("3,026", "3 026", "٣٬٠٢٦").
+_PLURAL = re.compile(r"\{(\w+), plural,((?:\s*=?\w+ \{[^{}]*\})+)\s*\}")
+_BRANCH = re.compile(r"(=?\w+) \{([^{}]*)\}")
+
+
+def _plurals(text: str, lang: str, kwargs: dict[str, Any]) -> str:
+    if ", plural," not in text:
+        return text
+
+    def choose(m: re.Match) -> str:
+        branches = dict(_BRANCH.findall(m.group(2)))
+        value = kwargs.get(m.group(1))
+        try:
+            n = float(value)
+        except (TypeError, ValueError):
+            return branches.get("other", "").replace("#", str(value))
+        exact = f"={int(n)}" if n == int(n) else ""
+        form = branches.get(exact) or branches.get(plural_form(n, lang)) or branches.get("other", "")
+        return form.replace("#", format_number(n, lang, decimals=0 if n == int(n) else 1))
+
+    return _PLURAL.sub(choose, text)
+
+
+def plural_form(n: float, lang: str = DEFAULT_LANG) -> str:
+    """The CLDR plural category of ``n`` in ``lang`` (``one``, ``few``, ``other``...)."""
+    from babel import Locale
+
+    return Locale.parse(babel_locale(lang)).plural_form(abs(n))
 
 
 def has_key(key: str, lang: str = DEFAULT_LANG) -> bool:
@@ -101,8 +134,13 @@ def missing_keys(lang: str) -> list[str]:
 
 
 def placeholders(text: str) -> set[str]:
-    """The ``{names}`` a message expects (for tests that compare languages)."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """The ``{names}`` a message expects (for tests that compare languages), plural choices included."""
+    names = set(_PLURAL_NAMES.findall(text))
+    rest = _PLURAL.sub("", text)
+    return names | {name for _, name, _, _ in string.Formatter().parse(rest) if name}
+
+
+_PLURAL_NAMES = re.compile(r"\{(\w+), plural,")
 
 
 def is_rtl(lang: str) -> bool:

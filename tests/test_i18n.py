@@ -125,3 +125,26 @@ def test_english_placeholders_are_filled_by_the_code() -> None:
     text = i18n.t("alt.map.status", "en", n_areas=3, areas="regions", n_gap=2, group="Women", indicator="X",
                   n_filled=1)
     assert "{" not in text and "Of 3 regions, 2" in text
+
+
+@pytest.mark.parametrize(("lang", "n", "expected"), [
+    ("en", 1, "1 error"), ("en", 3026, "3,026 errors"),
+    ("fr", 1, "1 erreur"), ("fr", 3026, "3\u202f026 erreurs"),
+    ("es", 1, "1 error"), ("es", 2, "2 errores"),
+    ("ar", 1, "خطأ واحد"), ("ar", 2, "خطآن"), ("ar", 5, "أخطاء"), ("ar", 11, "خطأً"),
+])
+def test_counts_take_the_plural_form_and_number_format_of_the_language(lang: str, n: int, expected: str) -> None:
+    """'1 citizen figures', '1 errors' and '3026' beside '3,026' came from plain {n} placeholders."""
+    from data_layers import i18n
+
+    text = i18n.t("ui.import.problems", lang, errors=n, warnings=0)
+    assert expected.replace("\u202f", " ") in text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def test_plural_placeholders_are_compared_across_languages() -> None:
+    from data_layers import i18n
+
+    msg = "{n, plural, one {# figure} other {# figures}} for {area}"
+    assert i18n.placeholders(msg) == {"n", "area"}
+    for lang in ("fr", "es", "ar"):
+        assert i18n.placeholders(i18n.catalogue(lang)["alt.series"]) == i18n.placeholders(i18n.catalogue("en")["alt.series"])
