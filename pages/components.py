@@ -564,11 +564,11 @@ def chart(name: str, v: View, *, key: str, on_select: bool = False, **extra: Any
     event = st.plotly_chart(result.fig, **kwargs)
     table = display_table(result.data, lng)
     download_buttons(result, table, key=key, v=v)  # one click away, never inside the expander
-    st.caption(result.alt_text)
-    st.caption(result.source)
+    st.caption(inert(result.alt_text))
+    st.caption(inert(result.source))
     if result.empty:
         empty("ui.empty.chart", v)
-    with st.expander(t("ui.chart.table", lng, title=result.title), icon=":material/table:"):
+    with st.expander(t("ui.chart.table", lng, title=inert(result.title)), icon=":material/table:"):
         if table.empty:
             st.caption(t("ui.empty.table", lng))
         else:
