@@ -167,11 +167,7 @@ class GapStore:
         with self._lock, (storage.store_lock(self.data_dir) if writable else contextlib.nullcontext()):
             if writable:
                 storage.recover(self.data_dir)
-            self._load_catalogues()
-            self._create_views()
-            self._age_band_codes()
-            n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchone()
-            self._sort_sizes = {"n_areas": int(n[0]) + 1, "n_groups": int(n[1]) + 1}
+            self._load_inputs()
             fp = storage.fingerprint(self.data_dir)
             if self._facts_fingerprint() != fp:
                 self._build_facts(fp)
@@ -187,6 +183,14 @@ class GapStore:
                         self._empty_facts(name, kind)
             self._series_tables()
             self.version = fp
+
+    def _load_inputs(self) -> None:
+        """The inputs of the facts queries (catalogues, areas, observations), which any facts engine reads."""
+        self._load_catalogues()
+        self._create_views()
+        self._age_band_codes()
+        n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchone()
+        self._sort_sizes = {"n_areas": int(n[0]) + 1, "n_groups": int(n[1]) + 1}
 
     def _series_tables(self) -> None:
         """Which series and units the facts hold per indicator, and the headline one of each."""
