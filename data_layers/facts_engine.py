@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema, settings, storage
-from .store import _FACTS_ORDER, FACTS, SQL_DIR, GapStore, _facts_sql_digest, _shard_file, _strip_comments, _write_shards, load_sql
+from .store import _FACTS_ORDER, FACTS, SQL_DIR, GapStore, _facts_sql_digest, _shard_file, _strip_comments, _write_shards
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,11 @@ class FactsInputs(GapStore):
         return [d / "observations.parquet" for d in storage.dataset_dirs(self.data_dir)]
 
 
+def query_text(name: str) -> str:
+    """The text of ``sql/<name>.sql`` without comment lines (read each time: files are small, and new ones appear)."""
+    return _strip_comments((SQL_DIR / f"{name}.sql").read_text(encoding="utf-8"))
+
+
 def query_params(name: str, sql: str, inputs: GapStore) -> dict[str, Any]:
     """Values of the ``$name`` parameters a facts query uses, as the store binds them."""
     known = {"k_min": inputs.k_min}
@@ -160,7 +165,7 @@ def facts_queries() -> list[str]:
     def visit(name: str) -> None:
         if name in order:
             return
-        for ref in referenced_relations(_strip_comments(load_sql(name))):
+        for ref in referenced_relations(query_text(name)):
             if (SQL_DIR / f"{ref}.sql").is_file():
                 visit(ref)
         order.append(name)
@@ -270,7 +275,7 @@ def spark_session(master: str | None = None, *, app_name: str = "gaplens-facts")
         m = re.fullmatch(r"local\[(\d+)\]", master or "")
         cores = int(m.group(1)) if m else (os.cpu_count() or 2)
         builder = (builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                    .config("spark.sql.shuffle.partitions", str(cores * LOCAL_SHUFFLE_PARTITIONS_PER_CORE)))
     spark = (builder.config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
@@ -315,7 +320,7 @@ class SparkFacts:
             return self._views[name]
         if name in _stack:
             raise FactsError(f"sql/{name}.sql reads itself through {' -> '.join((*_stack, name))}")
-        sql = _strip_comments(load_sql(name))
+        sql = query_text(name)
         for ref in referenced_relations(sql):
             self._ensure(ref, reader=name, stack=(*_stack, name))
         params = query_params(name, sql, self.inputs)
@@ -363,8 +368,12 @@ class SparkFacts:
                 ordered = self.spark.sql(f"SELECT *, {_SPARK_SHARD} AS _shard FROM _{name}_out "
                                          f"DISTRIBUTE BY _shard SORT BY _shard ASC, {order}")
                 stage = hpath(staging, kind)
+                t0 = time.perf_counter()
                 ordered.write.mode("overwrite").option("compression", "zstd").partitionBy("_shard").parquet(stage.toString())
+                t1 = time.perf_counter()
                 shards[name] = self._publish(fs, hpath, stage, hpath(root, kind), kind, result)
+                log.debug("%s: computed and written in %.2f s, moved into place in %.2f s", name, t1 - t0,
+                          time.perf_counter() - t1)
             self._put(fs, hpath, hpath(root, "manifest.json"),
                       _manifest(self.inputs.version, self.inputs.k_min, shards))
         finally:
