@@ -207,3 +207,33 @@ def test_dashboard_reads_spark_facts_without_rebuilding(stores, spark, tmp_path)
     finally:
         reference.close()
     _assert_same_frames(expected, cells, "coverage at level 1")
+
+
+def test_a_new_query_file_is_picked_up(stores, spark, tmp_path, monkeypatch):
+    """A query file the facts read by name is run on Spark without being listed anywhere."""
+    import re
+
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(facts_engine.SQL_DIR, sql_dir)
+    (sql_dir / "citizen_parts_checked.sql").write_text("-- a new step\nSELECT * FROM citizen_parts WHERE n >= 0\n")
+    facts_sql = (sql_dir / "citizen_facts.sql").read_text(encoding="utf-8")
+    changed = re.sub(r"\bcitizen_parts\b(?!\.sql)", "citizen_parts_checked", facts_sql)
+    assert changed != facts_sql, "citizen_facts.sql reads citizen_parts"
+    (sql_dir / "citizen_facts.sql").write_text(changed, encoding="utf-8")
+    monkeypatch.setattr(facts_engine, "SQL_DIR", sql_dir)
+    names = facts_engine.facts_queries()
+    assert names.index("citizen_parts") < names.index("citizen_parts_checked") < names.index("citizen_facts")
+    inputs = facts_engine.FactsInputs(stores["sample"])
+    engine = facts_engine.SparkFacts(spark, inputs)
+    try:
+        got = engine.view("citizen_facts").count()
+        assert "citizen_parts_checked" in {t.name for t in spark.catalog.listTables()}
+    finally:
+        engine.close()
+        inputs.close()
+    reference = facts_engine.FactsInputs(stores["sample"])
+    try:
+        reference.build_in_memory()
+        assert got == reference.arrow("SELECT count(*) AS n FROM citizen_facts").column("n")[0].as_py() > 0
+    finally:
+        reference.close()
