@@ -4,9 +4,9 @@ Input: the benchmark generator's store at tens of thousands of rows (every statu
 hidden in a total, missing; several series per indicator; suppressed small cells; revisions
 across datasets; intersections; citizen points and area aggregates), plus hand-written datasets
 for the edges of the rule: ties between datasets and between a group's codes, age bands inside a
-group's interval, citizen cells at and under ``k_min``, a zero weight (Spark's ANSI mode raises on
-a division by zero unless the query guards it), rows suppressed at source, and indicator codes a
-file system mangles. Values are compared after normalising types to text, row order included.
+group's interval, citizen cells at and under ``k_min``, a cell with enough respondents but a zero
+weight (Spark's ANSI mode raises on a division by zero unless the query guards it), rows
+suppressed at source, and indicator codes a file system mangles. Values are compared after normalising types to text, row order included.
 
 Every query the facts build runs (``facts_engine.facts_queries()``, found from the ``.sql``
 files themselves) is also compared on its own, so a new query file is covered as soon as the
@@ -53,6 +53,7 @@ official, edge-new, 17.99.1.national-extension-with-a-very-long-code, {L1}, 2021
 citizen,  edge-cgd, 1.2.1,          {L2},      2022,   ,    ,       ,                       60.0,  4,  false,      false
 citizen,  edge-cgd, 1.2.1,          {L2B},     2022,   ,    ,       ,                       61.0,  5,  false,      false
 citizen,  edge-cgd, 1.2.1,          {L2},      2022,   F,   ,       ,                       62.0,  0,  false,      false
+citizen,  edge-cgd, 1.2.1,          {L2},      2022,   F,   ,       ,                       ,      9,  true,       false
 citizen,  edge-cgd, 1.2.1,          {L2},      2022,   M,   ,       ,                       ,      9,  true,       false
 citizen,  edge-cgd, 1.2.1,          {L2},      2023,   ,    ,       ,                       ,      ,   false,      false
 citizen,  edge-cgd, 6.1.1,          {L2},      2023,   ,    ,       ,                       1.0,   ,   false,      true
@@ -82,11 +83,15 @@ def spark():
     session.stop()
 
 
-def _add_edge_datasets(data_dir: Path) -> None:
+def _edge_areas(data_dir: Path) -> dict[str, str]:
     areas = pd.read_parquet(data_dir / "areas" / "level_2.parquet", columns=["code", "parent_code"])
     province = areas["parent_code"].iloc[0]
     cells = areas.loc[areas["parent_code"] == province, "code"].tolist()
-    text = EDGE_DATASETS.format(L2=cells[0], L2B=cells[1], L1=province)
+    return {"L2": cells[0], "L2B": cells[1], "L1": province}
+
+
+def _add_edge_datasets(data_dir: Path) -> None:
+    text = EDGE_DATASETS.format(**_edge_areas(data_dir))
     obs = read_inline_csv(text)
     first = max(json.loads((d / "dataset.json").read_text())["seq"] for d in storage.dataset_dirs(data_dir)) + 1
     for seq, ds in enumerate(dict.fromkeys(obs["dataset"]), start=first):
@@ -136,6 +141,10 @@ def test_facts_files_are_identical_on_both_engines(stores, engines, spark, tmp_p
     assert duck.rows == sprk.rows and duck.files == sprk.files
     if store_name == "synthetic":
         assert sum(duck.rows.values()) > 20_000, "tens of thousands of facts compared"
+        # the zero-weight cell reached the guarded division (NULLIF), on Spark too: no ANSI error, no value
+        cgd = pd.read_parquet(tmp_path / "spark" / "citizen" / _shard_file("1.2.1"))
+        zero = cgd[(cgd["area_code"] == _edge_areas(data_dir)["L2"]) & (cgd["group_id"] == "women") & (cgd["year"] == 2022)]
+        assert zero[["n", "suppressed"]].values.tolist() == [[9, False]] and zero["value"].isna().all()
     for f in files:
         _assert_same_frames(pd.read_parquet(tmp_path / "duckdb" / f), pd.read_parquet(tmp_path / "spark" / f), str(f))
     manifests = [json.loads((tmp_path / e / "manifest.json").read_text()) for e in ("duckdb", "spark")]
