@@ -15,15 +15,17 @@ STAMP := $(VENV)/.requirements.installed
 PORT ?= 8501
 # What the tests need from Debian: a browser for end-to-end tests and kaleido exports, a font
 # with wide Unicode coverage for figures, pdftoppm to look at exported PDFs, nginx for the test of
-# the deployment behind it (deploy/).
-APT_PACKAGES := chromium fonts-dejavu-core poppler-utils nginx
+# the deployment behind it (deploy/), Java for the Spark parity test (requirements-spark.txt).
+APT_PACKAGES := chromium fonts-dejavu-core poppler-utils nginx openjdk-17-jre-headless
+# The optional Spark extra, installed for the tests only (the dashboard does not need it).
+SPARK_STAMP := $(VENV)/.requirements-spark.installed
 
 # Keep the user's home out of it: no user site-packages, no pip self-check over the network.
 export PYTHONNOUSERSITE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_NO_INPUT := 1
 
-.PHONY: help run test venv deps apt-deps axe lint pytest docs docs-check sample clean
+.PHONY: help run test venv deps spark-deps apt-deps axe lint pytest docs docs-check sample clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,7 +33,7 @@ help:  ## list the targets
 run: deps  ## serve the dashboard on http://localhost:8501 (PORT=... to change)
 	$(PY) -m streamlit run dashboard.py --server.port $(PORT)
 
-test: deps apt-deps axe  ## lint, then the whole test suite
+test: deps spark-deps apt-deps axe  ## lint, then the whole test suite
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -52,6 +54,13 @@ deps: $(PY)  ## install requirements.txt into .venv when it changed
 	  echo "installing requirements.txt into $(VENV) (about a minute the first time)"; \
 	  $(PY) -m pip install --quiet -r requirements.txt; \
 	  cp requirements.txt $(STAMP); \
+	fi
+
+spark-deps: deps  ## install requirements-spark.txt (PySpark, for the Spark parity test) into .venv when it changed
+	@if ! cmp -s requirements-spark.txt $(SPARK_STAMP); then \
+	  echo "installing requirements-spark.txt into $(VENV) (PySpark, about 450 MB the first time; pip's cache after)"; \
+	  $(PY) -m pip install --quiet -r requirements-spark.txt; \
+	  cp requirements-spark.txt $(SPARK_STAMP); \
 	fi
 
 apt-deps:  ## install the Debian packages the tests need, when missing (root, else sudo)

@@ -336,7 +336,7 @@ def _registrars() -> list[Registrar]:
 
     found: list[Registrar] = []
     # data_layers.framework comes after the importers: it adds `import framework` to their `import`
-    for module in ("data_layers.importers.cli", "data_layers.exports.cli", "data_layers.framework"):
+    for module in ("data_layers.importers.cli", "data_layers.exports.cli", "data_layers.framework", "data_layers.facts_engine"):
         try:
             found.append(importlib.import_module(module).register)
         except ModuleNotFoundError as e:  # e.g. exports without kaleido: the core still runs

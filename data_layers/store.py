@@ -206,11 +206,7 @@ class GapStore:
             if writable:
                 storage.recover(self.data_dir)
                 storage.sweep_leftovers(self.data_dir)  # we hold the lock: no live import owns them
-            self._load_catalogues()
-            self._create_views()
-            self._age_band_codes()
-            n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchall()[0]
-            self._sort_sizes = {"n_areas": int(n[0]) + 1, "n_groups": int(n[1]) + 1}
+            self._load_inputs()
             self.broken = storage.broken_datasets(self.data_dir)
             fp = storage.fingerprint(self.data_dir)
             self.facts_pending = False
@@ -228,6 +224,14 @@ class GapStore:
                         self._empty_facts(name, kind)
             self._series_tables()
             self.version = fp
+
+    def _load_inputs(self) -> None:
+        """The inputs of the facts queries (catalogues, areas, observations), which any facts engine reads."""
+        self._load_catalogues()
+        self._create_views()
+        self._age_band_codes()
+        n = self._con.execute("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM group_catalogue)").fetchall()[0]
+        self._sort_sizes = {"n_areas": int(n[0]) + 1, "n_groups": int(n[1]) + 1}
 
     def _series_tables(self) -> None:
         """Which series and units the facts hold per indicator, and the headline one of each."""
