@@ -179,11 +179,30 @@ def slide(slug: str, v: View) -> bool:
             st.html(f"<p class='gl-slide-caption'>{ui._html(s.caption)}</p>")
         else:
             st.html(f"<p class='gl-slide-caption'>{ui._html(result.alt_text)}</p>")
+        for line in _raised(shown):  # what happened when this evidence was shown before
+            st.html(f"<p class='gl-slide-caption'>{ui._html(line)}</p>")
         st.html(f"<p class='gl-slide-source'>{ui._html(result.source)}</p>")
     with chart_col, st.container(key=SLIDE_CHART_KEY, height=480, border=False):
         st.plotly_chart(fitted(result.fig), key=f"slide-{step}", height="stretch", width="stretch",
                         config=_config(name), alt=result.alt_text or None)
     return True
+
+
+MAX_RAISED_LINES = 2  # a slide has room for the latest two register entries, not the whole history
+
+
+def _raised(v: Any) -> list[str]:
+    """The evidence register's latest entries about the slide's indicator and group, as short lines
+    ("Raised with PSA on 20 November 2024"), so a story shows what earlier meetings did with it."""
+    from data_layers import i18n, register
+
+    reg = ui.store().register()
+    hits = register.concerning(reg, indicator=v.indicator, group=v.group)
+    if hits.empty:
+        return []
+    hits = hits.sort_values("presented_on", ascending=False, kind="stable").head(MAX_RAISED_LINES)
+    return [i18n.t("hover.raised", v.lang, to=r.presented_to, date=i18n.format_date(r.presented_on, v.lang))
+            for r in hits.itertuples()]
 
 
 def fitted(fig: Any) -> Any:

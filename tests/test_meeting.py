@@ -301,3 +301,14 @@ def test_arabic_group_labels_get_the_room_they_need(gs: GapStore) -> None:
     yaxis = figures.build("overview", gs, View(lang="ar")).fig.to_dict()["layout"]["yaxis"]
     assert yaxis["side"] == "right" and yaxis["automargin"] is True
     assert "#js-plotly-tester" in BASE_CSS
+
+
+@pytest.mark.usefixtures("app_env")
+def test_a_slide_says_where_its_evidence_was_raised_before() -> None:
+    """The evidence register's entries about a slide's indicator and group are on the slide (as text)."""
+    at = _app(present="1", story="sample", step="2").run()
+    if not at.get("plotly_chart"):
+        at.run()
+    _ok(at)
+    html = " ".join(str(getattr(h, "proto", h)) for h in at.get("html"))
+    assert "Raised with Bangsamoro Planning and Development Authority" in html  # entry E0003 about 6.1.1
