@@ -117,3 +117,17 @@ def test_pandas_ancestors_walk_the_hierarchy():
     areas = pd.DataFrame({"code": ["X", "R", "P"], "parent_code": [None, "X", "R"]})
     got = set(map(tuple, baseline_pandas.ancestors(areas).to_numpy()))
     assert got == {("X", "X"), ("R", "R"), ("R", "X"), ("P", "P"), ("P", "R"), ("P", "X")}
+
+
+def test_release_benchmark_measures_first_import_and_new_release() -> None:
+    """benchmarks.release runs end to end on tiny sizes (no timing asserted): both imports accepted,
+    the release's changes counted, per-row figures and the load recorded beside them."""
+    from benchmarks import release
+
+    res = release.measure((1_000, 3_000))
+    assert [r["rows"] for r in res["rows"]] == [1_000, 3_000]
+    for r in res["rows"]:
+        assert r["first_s"] > 0 and r["release_s"] > 0 and r["load_before"] >= 0
+        assert r["changes"].get("changed", 0) > 0  # a tenth of the figures were revised
+    assert set(res["targets"]) >= {"release_over_first_max", "per_row_growth", "met"}
+    assert res["machine"]["cores_logical"] >= 1
