@@ -1148,7 +1148,9 @@ def _point_traces(pts: pd.DataFrame, view: View, unit: str, ds_ids: list[str]) -
             # symbol must still show (issue 15); the legend entry toggles them off entirely
             "marker": {"symbol": pal.CITIZEN_MARKER, "size": 6, "color": pal.CITIZEN_MARKER_COLOR,
                        "opacity": 0.7, "line": {"width": 0.5, "color": pal.TEXT}},
-            **text, "showlegend": True})
+            **text, "showlegend": True,
+            # on a slide the areas carry the message: the points wait behind their legend entry
+            "visible": "legendonly" if view.present else True})
         ds_ids.append(str(ds_id))
     return out
 

@@ -738,3 +738,15 @@ def test_map_hover_shows_an_unsigned_difference_when_polarity_is_unknown(tiny_st
     shown, expected = map_hover(res), _expected_hover(store, view, res)
     assert shown == expected
     assert "Group minus total" in shown["P1"] and "worse off" not in shown["P1"]
+
+
+def test_citizen_points_wait_behind_their_legend_entry_on_a_slide(sample_store) -> None:
+    """On the page the water points are drawn; on a slide the filled areas carry the message and the
+    points are one legend click away (they covered exactly the areas they fill)."""
+    base = View(level=2, group="rural", indicator="6.1.1")
+    page = figures.gap_map(sample_store, base).fig.to_dict()["data"]
+    slide = figures.gap_map(sample_store, base.replace(present=True)).fig.to_dict()["data"]
+    points = [tr for tr in page if tr.get("type") == "scattergeo" and tr.get("legendgroup", "").startswith("cgd-")]
+    on_slide = [tr for tr in slide if tr.get("type") == "scattergeo" and tr.get("legendgroup", "").startswith("cgd-")]
+    assert points and all(tr.get("visible", True) is True for tr in points)
+    assert on_slide and all(tr.get("visible") == "legendonly" for tr in on_slide)
