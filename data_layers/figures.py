@@ -29,6 +29,7 @@ import pandas as pd
 
 from . import i18n, quality
 from . import palette as pal
+from . import vocabulary as voc
 from .settings import PROJECT_DIR
 from .views import (
     View,
@@ -41,6 +42,7 @@ from .views import (
     is_missing,
     level_label,
 )
+from .vocabulary import _truthy, cell_class, cell_classes
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ MAX_POINTS = 5_000                # citizen place points drawn on a map (a sampl
 MAX_SERIES = 6                    # DESIGN.md: at most about six series in a line chart
 DISAGREE_POINTS = 10.0            # official vs citizen differ by more than this (percentage points)
 MIN_ROW_PX = 26                   # heatmap row height that keeps 16 px symbols legible
-SCORE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+SCORE_BINS = voc.SCORE_BINS
 MAP_HEIGHT = 680                  # px; the legend below adds a line per class
 BAR_WIDTH = 0.38                  # group comparison: official bar, in row units
 OFFICIAL_OFFSET = 0.14            # official bar sits above the row centre ...
@@ -311,23 +313,6 @@ def kaleido_topojson_url() -> str:
 
 
 # --- shared pieces --------------------------------------------------------------------------
-
-def cell_class(row: Any) -> str:
-    """The one classification of a coverage cell used by maps, matrices and exports.
-
-    ``not_applicable``; ``suppressed`` (measured but not published); ``current``; ``filled``
-    (official gap, citizen evidence that counts: present, with no ``cgd_reason`` against it);
-    else the official status (stale, aggregate_only, missing) -- those three are the blind spots.
-    """
-    status = row["status"]
-    if status == "not_applicable":
-        return "not_applicable"
-    if status == "current":
-        return "suppressed" if bool(row.get("official_suppressed")) else "current"
-    if row.get("cgd_status") == "present" and not _reason(row.get("cgd_reason")):
-        return "filled"
-    return str(status)
-
 
 def _flag(value: Any) -> bool:
     """A nullable flag (``cgd_disagrees``) read as True only when it is known and true."""
@@ -819,27 +804,6 @@ def _legend_marker(name: str, color: str, *, symbol: str = "square", group: str 
     return (go.Scattergeo if spec.pop("type") == "scattergeo" else go.Scatter)(**spec)
 
 
-def _truthy(values: pd.Series) -> np.ndarray:
-    """``bool(x)`` of each value: how :func:`cell_class` and :func:`_hover_cell` read a flag."""
-    if values.dtype == bool:
-        return values.to_numpy()
-    return np.array([bool(x) for x in values], dtype=bool)
-
-
-def cell_classes(cells: pd.DataFrame) -> np.ndarray:
-    """:func:`cell_class` of every row of a coverage table, at once."""
-    status = cells["status"].to_numpy(dtype=object)
-    cgd = cells["cgd_status"].to_numpy(dtype=object)
-    sup = _truthy(cells["official_suppressed"])
-    out = np.array([str(x) for x in status], dtype=object)
-    counts = np.array([not _reason(x) for x in cells["cgd_reason"]], dtype=bool) if "cgd_reason" in cells \
-        else np.ones(len(cells), dtype=bool)
-    out[(cgd == "present") & counts] = "filled"
-    out[status == "current"] = np.where(sup[status == "current"], "suppressed", "current")
-    out[status == "not_applicable"] = "not_applicable"
-    return out
-
-
 def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official_producer: Sequence[str],
                   citizen_producer: Sequence[str], view: View, unit: str) -> _HoverLines:
     """The hover text of :func:`_hover_cell` for every cell of a map, as templates and values."""
@@ -998,7 +962,7 @@ def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full
         labels = {c: class_label(c, lang) for c in order}
         ds_ids = list(dict.fromkeys(official_dataset + _objects(data["cgd_datasets"].fillna(""))))
         legend_title = i18n.t("legend.status", lang)
-        n_gap = int(data["class"].isin(["filled", "stale", "aggregate_only", "missing"]).sum())
+        n_gap = int(data["class"].isin(voc.GAP_CLASSES).sum())
         n_filled = int((data["class"] == "filled").sum())
         n_app = int((data["class"] != "not_applicable").sum())
         if data.empty:
@@ -1263,7 +1227,7 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
         names = dict(zip(cells["area_code"], cells["area_name"], strict=False))
         rows = sorted(rows, key=lambda r: names.get(r, r))
     if sort == "gap":
-        bad = cells[cells["class"].isin(["stale", "aggregate_only", "missing", "filled"])].groupby(row_key).size()
+        bad = cells[cells["class"].isin(voc.GAP_CLASSES)].groupby(row_key).size()
         blind = cells[cells["headline"].eq("blind_spot")].groupby(row_key).size()
         base = {r: i for i, r in enumerate(rows)}
         rows = sorted(rows, key=lambda r: (-int(blind.get(r, 0)), -int(bad.get(r, 0)), base[r]))

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_layers import cache, quality, views
+from data_layers import cache, quality, views, vocabulary
 from data_layers import palette as pal
 from data_layers.i18n import t
 from data_layers.views import View
@@ -21,7 +21,7 @@ from pages import components as ui
 
 # map classes where official data has no current figure for the group (a comment, not a string:
 # Streamlit would draw a bare string literal in a page script)
-GAP_CLASSES = ("filled", "stale", "aggregate_only", "missing")
+GAP_CLASSES = vocabulary.GAP_CLASSES
 
 
 def body(gs: Any, v: View) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import palette, quality, settings
+from .. import palette, quality, settings, vocabulary
 from ..i18n import (
     direction,
     format_date,
@@ -237,16 +237,14 @@ def headline(cells: pd.DataFrame) -> Headline:
     """Counts of DESIGN.md's headline classes over the applicable cells."""
     app = cells[cells["headline"] != "not_applicable"]
     counts = app["headline"].value_counts()
-    gap = int(app["status"].isin(["stale", "aggregate_only", "missing"]).sum())
+    gap = int(app["status"].isin(vocabulary.GAP_STATUSES).sum())
     return Headline(applicable=len(app), covered=int(counts.get("covered", 0)), filled=int(counts.get("filled", 0)),
                     blind_spot=int(counts.get("blind_spot", 0)), gap=gap)
 
 
 def cell_class(row: Any) -> str:
-    """The palette class of a matrix cell: the dashboard's one classification (figures.cell_class)."""
-    from ..figures import cell_class as dashboard_class
-
-    return dashboard_class(row)
+    """The palette class of a matrix cell: the dashboard's one classification (vocabulary.cell_class)."""
+    return vocabulary.cell_class(row)
 
 
 def cell_glyph(row: Any) -> str:
