@@ -30,6 +30,7 @@ import pandas as pd
 from . import i18n, quality
 from . import palette as pal
 from . import vocabulary as voc
+from .interface import StoreAPI
 from .settings import PROJECT_DIR
 from .views import (
     View,
@@ -163,7 +164,7 @@ _GEOM_LOCK = threading.Lock()
 _GEOM_CACHE_MAX = 12
 
 
-def map_geometry(store: Any, level: int, *, full: bool = False) -> MapGeometry:
+def map_geometry(store: StoreAPI, level: int, *, full: bool = False) -> MapGeometry:
     """Oriented display geometry of ``level``, simplified once per store version and cached.
 
     ``full=True`` keeps every vertex (exports to vector formats); otherwise the tolerance grows
@@ -324,7 +325,7 @@ def _reason(value: Any) -> str:
     return "" if value is None or is_missing(value) else str(value)
 
 
-def parts_text(store: Any, group: str, status: str, parts_status: Any, lang: str) -> str:
+def parts_text(store: StoreAPI, group: str, status: str, parts_status: Any, lang: str) -> str:
     """An intersection's cell in words: "Women: current; Rural people: current; Rural women: not
     measured" (``parts_status`` of the coverage cells); empty for a one-dimension group."""
     if parts_status is None or is_missing(parts_status) or not str(parts_status).strip():
@@ -338,7 +339,7 @@ def parts_text(store: Any, group: str, status: str, parts_status: Any, lang: str
     return "; ".join(bits)
 
 
-def parent_gaps_text(store: Any, group: str, parent_gaps: Any, unit: str, lang: str) -> list[str]:
+def parent_gaps_text(store: StoreAPI, group: str, parent_gaps: Any, unit: str, lang: str) -> list[str]:
     """"Rural women minus women: -4.2" for each parent group with a comparable figure (``parent_gaps``)."""
     if parent_gaps is None or is_missing(parent_gaps) or not str(parent_gaps).strip():
         return []
@@ -355,7 +356,7 @@ def parent_gaps_text(store: Any, group: str, parent_gaps: Any, unit: str, lang: 
     return out
 
 
-def register_text(store: Any, row: Any, lang: str) -> str:
+def register_text(store: StoreAPI, row: Any, lang: str) -> str:
     """"Raised with PSA on 12 March 2022 · gap closed since raised: official figure for 2023", from
     the evidence register (plain text: escape it before it goes into markup); empty when never raised."""
     raised = row.get("raised_on")
@@ -372,7 +373,7 @@ def register_text(store: Any, row: Any, lang: str) -> str:
     return text
 
 
-def _cell_extra_lines(store: Any, row: Any, unit: str, lang: str) -> list[str]:
+def _cell_extra_lines(store: StoreAPI, row: Any, unit: str, lang: str) -> list[str]:
     """Hover lines about intersections and the register, already escaped for plotly's markup."""
     lines = []
     parts = parts_text(store, str(row.get("group")), str(row.get("status")), row.get("parts_status"), lang)
@@ -484,7 +485,7 @@ def _empty_figure(view: View, title: str, subtitle: str, message: str) -> Any:
     return fig
 
 
-def _unit(store: Any, indicator: str | None) -> str:
+def _unit(store: StoreAPI, indicator: str | None) -> str:
     if not indicator:
         return ""
     row = catalogue(store)["indicator_rows"].get(indicator)
@@ -494,7 +495,7 @@ def _unit(store: Any, indicator: str | None) -> str:
 _DS_CACHE: dict[tuple[str, str], pd.DataFrame] = {}
 
 
-def _dataset_table(store: Any) -> pd.DataFrame:
+def _dataset_table(store: StoreAPI) -> pd.DataFrame:
     """The dataset catalogue indexed by id, read once per store version (hover texts ask often)."""
     key = (str(store.data_dir), str(store.version))
     hit = _DS_CACHE.get(key)
@@ -505,7 +506,7 @@ def _dataset_table(store: Any) -> pd.DataFrame:
     return hit
 
 
-def source_line(store: Any, dataset_ids: Sequence[str], lang: str) -> str:
+def source_line(store: StoreAPI, dataset_ids: Sequence[str], lang: str) -> str:
     """``Sources: <title> (<producer>); <title> (<producer>), citizen data`` for the datasets shown."""
     ids = sorted({d.strip() for ds in dataset_ids if ds and not is_missing(ds) for d in str(ds).split(",") if d.strip()})
     if not ids:
@@ -521,7 +522,7 @@ def source_line(store: Any, dataset_ids: Sequence[str], lang: str) -> str:
     return i18n.t("source.line", lang, sources="; ".join(parts))
 
 
-def _producers(store: Any, dataset_ids: str | None) -> str:
+def _producers(store: StoreAPI, dataset_ids: str | None) -> str:
     if dataset_ids is None or is_missing(dataset_ids):
         return ""
     ds = _dataset_table(store)
@@ -529,7 +530,7 @@ def _producers(store: Any, dataset_ids: str | None) -> str:
     return ", ".join(dict.fromkeys(out))
 
 
-def _participation(store: Any, dataset_ids: str | None, lang: str) -> str:
+def _participation(store: StoreAPI, dataset_ids: str | None, lang: str) -> str:
     """The short participation record of the datasets behind a citizen figure (one per distinct record)."""
     if dataset_ids is None or is_missing(dataset_ids):
         return ""
@@ -539,27 +540,16 @@ def _participation(store: Any, dataset_ids: str | None, lang: str) -> str:
     return " / ".join(dict.fromkeys(out))
 
 
-def _producer_map(store: Any, dataset_ids: Any) -> dict[str, str]:
+def _producer_map(store: StoreAPI, dataset_ids: Any) -> dict[str, str]:
     """:func:`_producers` of each distinct dataset-id list in ``dataset_ids`` (a map shows
     thousands of cells but only a handful of distinct lists)."""
     return {d: _producers(store, d) for d in dict.fromkeys(_objects(dataset_ids)) if isinstance(d, str)}
 
 
-def _official_datasets(store: Any, *, indicators: Sequence[str] | None, groups: Sequence[str] | None,
+def _official_datasets(store: StoreAPI, *, indicators: Sequence[str] | None, groups: Sequence[str] | None,
                        level: int, as_of: int, areas: Sequence[str] | None = None) -> pd.DataFrame:
-    """Dataset of the newest official figure (at or before ``as_of``) per indicator x area x group
-    (on a tie in year, the first dataset id), chosen in DuckDB rather than sorted in pandas."""
-    return store.query(
-        "SELECT indicator, area_code, group_id, max(year) AS year, "
-        "arg_min(dataset_id, struct_pack(y := -year, d := dataset_id)) AS dataset_id FROM official_facts "
-        "WHERE level = $level AND year <= $as_of "
-        "AND ($no_ind OR list_contains($ind, indicator)) AND ($no_grp OR list_contains($grp, group_id)) "
-        "AND ($no_area OR list_contains($area, area_code)) "
-        "GROUP BY indicator, area_code, group_id ORDER BY indicator, area_code, group_id",
-        {"level": int(level), "as_of": int(as_of),
-         "no_ind": not indicators, "ind": list(indicators or [""]),
-         "no_grp": not groups, "grp": list(groups or [""]),
-         "no_area": not areas, "area": list(areas or [""])})
+    """Dataset of the newest official figure per indicator x area x group (the store's query)."""
+    return store.newest_official_datasets(indicators=indicators, groups=groups, level=level, as_of=as_of, areas=areas)
 
 
 # --- many values formatted at once --------------------------------------------------------------
@@ -719,7 +709,7 @@ class _HoverLines:
                 "customdata": _SharedList(list(r) for r in zip(*columns, strict=True))}
 
 
-def _hover_cell(store: Any, row: dict[str, Any], view: View, *, unit: str, official_producer: str,
+def _hover_cell(store: StoreAPI, row: dict[str, Any], view: View, *, unit: str, official_producer: str,
                 head: str) -> str:
     """Hover text of one coverage cell: area/indicator, status word, official and citizen figures."""
     lang = view.lang
@@ -804,7 +794,7 @@ def _legend_marker(name: str, color: str, *, symbol: str = "square", group: str 
     return (go.Scattergeo if spec.pop("type") == "scattergeo" else go.Scatter)(**spec)
 
 
-def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official_producer: Sequence[str],
+def _status_hover(store: StoreAPI, cells: pd.DataFrame, classes: np.ndarray, official_producer: Sequence[str],
                   citizen_producer: Sequence[str], view: View, unit: str) -> _HoverLines:
     """The hover text of :func:`_hover_cell` for every cell of a map, as templates and values."""
     lang = view.lang
@@ -900,7 +890,7 @@ def _status_hover(store: Any, cells: pd.DataFrame, classes: np.ndarray, official
 
 # --- gap map ------------------------------------------------------------------------------------
 
-def gap_map(store: Any, view: View, *, geometry: MapGeometry | None = None, full_geometry: bool = False) -> ChartResult:
+def gap_map(store: StoreAPI, view: View, *, geometry: MapGeometry | None = None, full_geometry: bool = False) -> ChartResult:
     """Choropleth of the areas at ``view.level`` by coverage class or gap / blind-spot score.
 
     ``view.metric == "status"`` colours each area by the class of one indicator x group cell
@@ -1145,13 +1135,13 @@ def _score_label(cls: str, lang: str) -> str:
                   hi=i18n.format_percent(SCORE_BINS[i + 1], lang))
 
 
-def _goal_indicators(store: Any, view: View) -> list[str] | None:
+def _goal_indicators(store: StoreAPI, view: View) -> list[str] | None:
     if view.goal is None:
         return None
     return [c for c, g in catalogue(store)["indicators"].items() if g == view.goal]
 
 
-def _datasets_in_scope(store: Any, view: View, inds: Sequence[str] | None) -> list[str]:
+def _datasets_in_scope(store: StoreAPI, view: View, inds: Sequence[str] | None) -> list[str]:
     """The datasets a score map rests on: the official ones with a figure for the group or the
     total it is hidden in (a score counts both), and the citizen ones of its cells."""
     groups = list(dict.fromkeys([view.group, "all"]))
@@ -1165,7 +1155,7 @@ def _datasets_in_scope(store: Any, view: View, inds: Sequence[str] | None) -> li
 MATRIX_GROUPINGS: tuple[str, ...] = ("all", "single", "intersections")  # which group columns a matrix shows
 
 
-def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: str | None = None,
+def coverage_matrix(store: StoreAPI, view: View, *, axis: str = "indicator", sort: str | None = None,
                     groups: str = "all") -> ChartResult:
     """Heatmap of coverage classes: indicator x group for one area (the country by default), or
     area x group for one indicator (``axis="area"``). Cells show the status symbol, ``▲`` when
@@ -1335,7 +1325,7 @@ def coverage_matrix(store: Any, view: View, *, axis: str = "indicator", sort: st
     return ChartResult(fig, shown, title, subtitle, source_line(store, ds_ids, lang), alt, name)
 
 
-def ylabels_plain(store: Any, rows: Sequence[str], axis: str, lang: str, cells: pd.DataFrame) -> list[str]:
+def ylabels_plain(store: StoreAPI, rows: Sequence[str], axis: str, lang: str, cells: pd.DataFrame) -> list[str]:
     """Row names without markup (for alt text)."""
     if axis == "indicator":
         return [indicator_label(store, r, lang) for r in rows]
@@ -1348,7 +1338,7 @@ def _official_only(rec: dict[str, Any]) -> str:
     return str(rec["status"]) if rec["status"] in pal.STATUS_STYLES else "missing"
 
 
-def _indicator_tick(store: Any, code: str, lang: str) -> str:
+def _indicator_tick(store: StoreAPI, code: str, lang: str) -> str:
     """Axis label with a goal-coloured chip: ``■ 6.1.1 Safe drinking water`` (text stays dark)."""
     goal = catalogue(store)["indicators"].get(code)
     color = pal.goal_color(goal)
@@ -1356,7 +1346,7 @@ def _indicator_tick(store: Any, code: str, lang: str) -> str:
             f"{_esc(indicator_title(store, code, lang))}")
 
 
-def _subtitle_no_group(view: View, store: Any, lang: str) -> str:
+def _subtitle_no_group(view: View, store: StoreAPI, lang: str) -> str:
     """``describe`` without the group (the matrix shows every group)."""
     full = describe(view, store, lang)
     sep = i18n.t("describe.sep", lang)
@@ -1364,14 +1354,14 @@ def _subtitle_no_group(view: View, store: Any, lang: str) -> str:
     return sep.join(parts[1:]) if len(parts) > 1 else full
 
 
-def _default_indicator(store: Any, view: View) -> str | None:
+def _default_indicator(store: StoreAPI, view: View) -> str | None:
     inds = _goal_indicators(store, view) or list(catalogue(store)["indicators"])
     return inds[0] if inds else None
 
 
 # --- group comparison -------------------------------------------------------------------------
 
-def group_comparison(store: Any, view: View) -> ChartResult:
+def group_comparison(store: StoreAPI, view: View) -> ChartResult:
     """Who is left behind in one area on one indicator: the latest official figure of every group
     against the total, with citizen figures beside them (triangles, labelled citizen data).
     Suppressed figures are a hatched, labelled band (never a zero bar); missing ones say so.
@@ -1547,7 +1537,7 @@ def group_comparison(store: Any, view: View) -> ChartResult:
     return ChartResult(fig, shown, title, subtitle, source_line(store, ds_ids, lang), alt, "group-comparison")
 
 
-def _group_hover(store: Any, rec: dict[str, Any], view: View, unit: str) -> str:
+def _group_hover(store: StoreAPI, rec: dict[str, Any], view: View, unit: str) -> str:
     return _hover_cell(store, rec, view, unit=unit, official_producer=_producers(store, rec.get("official_dataset")),
                        head=rec.get("group_label", rec["group"]))
 
@@ -1560,7 +1550,7 @@ def _unit_title(unit: str, lang: str) -> str:
 
 # --- time series ------------------------------------------------------------------------------
 
-def time_series(store: Any, view: View) -> ChartResult:
+def time_series(store: StoreAPI, view: View) -> ChartResult:
     """Official lines per group for one area and indicator (the total thicker and black, at most
     six series), bounds as bands, citizen figures as triangles, disagreements ringed."""
     import plotly.graph_objects as go
@@ -1717,7 +1707,7 @@ def time_series(store: Any, view: View) -> ChartResult:
 
 # --- overview -----------------------------------------------------------------------------------
 
-def overview_bars(store: Any, view: View) -> ChartResult:
+def overview_bars(store: StoreAPI, view: View) -> ChartResult:
     """Share of cells covered / filled by citizen data / blind spot, for all groups together and
     for each group (least official coverage first), at the view's level, as-of year and window."""
     import plotly.graph_objects as go
@@ -1798,11 +1788,11 @@ def overview_bars(store: Any, view: View) -> ChartResult:
 
 # --- registry -----------------------------------------------------------------------------------
 
-def _area_matrix(store: Any, view: View, **kw: Any) -> ChartResult:
+def _area_matrix(store: StoreAPI, view: View, **kw: Any) -> ChartResult:
     return coverage_matrix(store, view, axis="area", **kw)
 
 
-def _indicator_matrix(store: Any, view: View, **kw: Any) -> ChartResult:
+def _indicator_matrix(store: StoreAPI, view: View, **kw: Any) -> ChartResult:
     return coverage_matrix(store, view, axis="indicator", **kw)
 
 
@@ -1818,7 +1808,7 @@ CHARTS: dict[str, ChartSpec] = {
 }
 
 
-def build(name: str, store: Any, view: View, **options: Any) -> ChartResult:
+def build(name: str, store: StoreAPI, view: View, **options: Any) -> ChartResult:
     """Build a registered chart by name (``KeyError`` for an unknown one)."""
     return CHARTS[name].build(store, view, **options)
 

@@ -861,6 +861,39 @@ class GapStore:
             "ORDER BY o.obs_key ASC NULLS LAST",
             {"ind": indicator, "as_of": as_of})
 
+    def observation_count(self) -> int:
+        """How many observations the store holds (every dataset, both kinds)."""
+        return int(self.query("SELECT count(*) AS n FROM observations")["n"].iloc[0])
+
+    def observed_indicators(self) -> list[str]:
+        """Distinct indicator codes of the observations (codes outside the catalogue included)."""
+        return [str(x) for x in self.query("SELECT DISTINCT indicator FROM observations")["indicator"].dropna()]
+
+    def official_dataset_ids(self, *, areas: Sequence[str], as_of: int, indicator: str | None = None) -> list[str]:
+        """Datasets behind the official facts of ``areas`` dated at or before ``as_of`` (sorted)."""
+        if not areas:
+            return []
+        df = self.query("SELECT DISTINCT dataset_id FROM official_facts WHERE list_contains($codes, area_code) "
+                        "AND year <= $as_of AND ($ind IS NULL OR indicator = $ind) ORDER BY dataset_id ASC NULLS LAST",
+                        {"codes": list(areas), "as_of": as_of, "ind": indicator})
+        return [str(x) for x in df["dataset_id"]]
+
+    def newest_official_datasets(self, *, indicators: Sequence[str] | None, groups: Sequence[str] | None,
+                                 level: int, as_of: int, areas: Sequence[str] | None = None) -> pd.DataFrame:
+        """Dataset of the newest official figure (at or before ``as_of``) per indicator x area x group
+        (on a tie in year, the first dataset id), chosen in DuckDB rather than sorted in pandas."""
+        return self.query(
+            "SELECT indicator, area_code, group_id, max(year) AS year, "
+            "arg_min(dataset_id, struct_pack(y := -year, d := dataset_id)) AS dataset_id FROM official_facts "
+            "WHERE level = $level AND year <= $as_of "
+            "AND ($no_ind OR list_contains($ind, indicator)) AND ($no_grp OR list_contains($grp, group_id)) "
+            "AND ($no_area OR list_contains($area, area_code)) "
+            "GROUP BY indicator, area_code, group_id ORDER BY indicator, area_code, group_id",
+            {"level": int(level), "as_of": int(as_of),
+             "no_ind": not indicators, "ind": list(indicators or [""]),
+             "no_grp": not groups, "grp": list(groups or [""]),
+             "no_area": not areas, "area": list(areas or [""])})
+
     def close(self) -> None:
         self._con.close()
 

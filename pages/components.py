@@ -32,6 +32,7 @@ import streamlit as st
 from data_layers import cache, i18n, views
 from data_layers import palette as pal
 from data_layers.i18n import t
+from data_layers.interface import StoreAPI
 from data_layers.views import View
 
 log = logging.getLogger("gaplens.pages")
@@ -106,7 +107,7 @@ def lang() -> str:
     return view().lang
 
 
-def sync_view(gs: Any) -> tuple[View, list[str]]:
+def sync_view(gs: StoreAPI) -> tuple[View, list[str]]:
     """Reconcile the session's view with the URL (see the module docstring); returns the view
     and the notices about refused URL values (shown once, on the run that read them).
 
@@ -316,7 +317,7 @@ def inject_css(v: View) -> None:
 
 # --- sidebar ---------------------------------------------------------------------------------
 
-def sidebar(gs: Any, v: View) -> None:
+def sidebar(gs: StoreAPI, v: View) -> None:
     """The shared filters, display switches, the story builder and the link to this view."""
     lng = v.lang
     cat = views.catalogue(gs)
@@ -773,7 +774,7 @@ def share(n: int | float, d: int | float) -> float | None:
 
 # --- the evidence register ---------------------------------------------------------------------
 
-def register_panel(gs: Any, v: View, *, area: str | None = None) -> None:
+def register_panel(gs: StoreAPI, v: View, *, area: str | None = None) -> None:
     """The evidence register entries about what is shown (indicator, group, and ``area`` when one
     is open), its CSV, and a small form to record a presentation; the form is hidden in read-only
     mode. Free text is shown in a table (plain text), never as Markdown."""
@@ -800,7 +801,7 @@ def register_panel(gs: Any, v: View, *, area: str | None = None) -> None:
         _register_form(gs, v, area)
 
 
-def _register_form(gs: Any, v: View, area: str | None) -> None:
+def _register_form(gs: StoreAPI, v: View, area: str | None) -> None:
     from data_layers import register
 
     lng = v.lang

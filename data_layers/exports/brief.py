@@ -37,6 +37,7 @@ from ..i18n import (
     normalise_lang,
     t,
 )
+from ..interface import StoreAPI
 from .printing import NO_LIGATURES_CSS, PdfPrinter, shared_printer
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def _level_word(level: int, lang: str) -> str:
     return t(f"brief.level.{level}", lang) if level in (0, 1, 2) else t("brief.level.other", lang, level=level)
 
 
-def collect(store: Any, *, area: str | None = None, indicator: str | None = None, level: int | None = None,
+def collect(store: StoreAPI, *, area: str | None = None, indicator: str | None = None, level: int | None = None,
             as_of: int | None = None, window: int | None = None, lang: str = "en",
             groups: Sequence[str] | None = None) -> BriefData:
     """Query the store for one brief (an area's, or an indicator's across the areas of a level)."""
@@ -176,7 +177,7 @@ def _intersections_with_evidence(grps: pd.DataFrame, cells: pd.DataFrame
     return grps[~grps["group_id"].isin(drop)], cells[~cells["group"].isin(drop)], quiet
 
 
-def _register_entries(store: Any, cells: pd.DataFrame) -> pd.DataFrame:
+def _register_entries(store: StoreAPI, cells: pd.DataFrame) -> pd.DataFrame:
     """The evidence register's entries that concern at least one cell of the brief, newest first."""
     if not hasattr(store, "register") or cells.empty:
         return pd.DataFrame()
@@ -203,13 +204,8 @@ def _split_ids(values: pd.Series) -> list[str]:
     return sorted(ids)
 
 
-def _official_datasets(store: Any, codes: list[str], as_of: int, indicator: str | None) -> list[str]:
-    if not codes:
-        return []
-    df = store.query("SELECT DISTINCT dataset_id FROM official_facts WHERE list_contains($codes, area_code) "
-                     "AND year <= $as_of AND ($ind IS NULL OR indicator = $ind) ORDER BY dataset_id ASC NULLS LAST",
-                     {"codes": codes, "as_of": as_of, "ind": indicator})
-    return [str(x) for x in df["dataset_id"]]
+def _official_datasets(store: StoreAPI, codes: list[str], as_of: int, indicator: str | None) -> list[str]:
+    return store.official_dataset_ids(areas=codes, as_of=as_of, indicator=indicator)
 
 
 @dataclass(frozen=True)
@@ -728,7 +724,7 @@ def running_texts(d: BriefData, generated: str) -> tuple[str, str]:
 MAP_WIDTH, MAP_HEIGHT = 440, 560  # portrait: most countries and regions are taller than wide in Mercator
 
 
-def map_figure(store: Any, d: BriefData) -> Any:
+def map_figure(store: StoreAPI, d: BriefData) -> Any:
     """Blind-spot score of every area of the level (score ramp), the brief's area outlined thick."""
     import plotly.graph_objects as go
 
@@ -798,7 +794,7 @@ def _focus_bounds(geom: Any, codes: Sequence[str]) -> tuple[list[float], list[fl
     return [min(xs) - dx, max(xs) + dx], [min(ys) - dy, max(ys) + dy]
 
 
-def map_svg(store: Any, d: BriefData) -> str:
+def map_svg(store: StoreAPI, d: BriefData) -> str:
     """The map as inline SVG (vector in the PDF), or a note when the level has no boundaries."""
     from .render import figure_bytes
 
@@ -812,7 +808,7 @@ def map_svg(store: Any, d: BriefData) -> str:
 
 # --- the public entry point ----------------------------------------------------------------------
 
-def make_brief(store: Any, view: Any = None, *, area: str | None = None, indicator: str | None = None,
+def make_brief(store: StoreAPI, view: Any = None, *, area: str | None = None, indicator: str | None = None,
                paper: str = "a4", lang: str | None = None, as_of: int | None = None, window: int | None = None,
                level: int | None = None, printer: PdfPrinter | None = None,
                generated: dt.date | None = None) -> bytes:
