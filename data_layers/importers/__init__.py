@@ -304,13 +304,9 @@ def refresh_store(data_dir: Path) -> str:
     Returns ``""``, or why the facts could not be written to disk (the store then built them in
     memory, and the next open of the store tries again).
     """
-    from ..store import GapStore
+    from .. import facts
 
-    store = GapStore(data_dir)
-    try:
-        return store.facts_error if store.facts_pending else ""
-    finally:
-        store.close()
+    return facts.refresh(data_dir)
 
 
 def refresh_facts(data_dir: Path, report: Report) -> None:
