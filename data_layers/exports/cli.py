@@ -23,10 +23,11 @@ from typing import Any
 from .. import settings
 from ..cli import EXIT_OK, UsageError, open_store
 from ..interface import StoreAPI
+from .formats import EXPORT_FORMATS
 
 log = logging.getLogger(__name__)
 
-CHART_FORMATS = ("png", "svg", "pdf", "csv", "xlsx")
+CHART_FORMATS = tuple(EXPORT_FORMATS)  # the registry of exports/formats.py
 PAPERS = ("a4", "letter")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -223,18 +224,11 @@ def build_view(store: StoreAPI, args: argparse.Namespace, lang: str) -> Any:
 
 
 def export_chart(store: StoreAPI, name: str, view: Any, fmt: str, lang: str) -> bytes:
-    """Bytes of one chart in one format: the decorated figure, or its data with sources."""
-    from .render import export_figure
+    """Bytes of one chart in one format (``exports/formats.py``): the decorated figure, or its data with sources."""
+    from .formats import export
 
     spec = chart_specs()[name]
-    result = spec.build(store, view)
-    if fmt in ("png", "svg", "pdf"):
-        return export_figure(result, view, fmt, lang)
-    from .tables import table_csv, table_xlsx
-
-    if fmt == "csv":
-        return table_csv(result.data)
-    return table_xlsx(result.data, **table_context(store, result, view, lang))
+    return export(spec.build(store, view), store, view, fmt, lang)
 
 
 def table_context(store: StoreAPI, result: Any, view: Any, lang: str) -> dict[str, Any]:
