@@ -8,6 +8,7 @@ import functools
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,27 @@ from .report import Report
 log = logging.getLogger("data_layers.importers.citizen")
 
 
-FORMATS: dict[str, str] = {
-    "kobo": "KoboToolbox export (CSV or XLSX)",
-    "odk": "ODK Central export (CSV)",
-    "csv": "CSV or XLSX with a column mapping",
-    "geojson": "GeoJSON points",
-}
+@dataclass(frozen=True)
+class CitizenFormat:
+    """One citizen input format: its name (``--format``), a title, and how a file is recognised
+    (``detect(lower-case headers, path)``). Detection tries :data:`CITIZEN_FORMATS` in order."""
+
+    name: str
+    title: str
+    detect: Callable[[set[str], Path], bool]
+
+
+CITIZEN_FORMATS: tuple[CitizenFormat, ...] = (
+    CitizenFormat("geojson", "GeoJSON points", lambda h, path: path.suffix.lower() in (".geojson", ".json")),
+    CitizenFormat("kobo", "KoboToolbox export (CSV or XLSX)",
+                  lambda h, path: bool({"_submission_time"} & h) or {"_uuid", "_index"} <= h
+                  or any(c.startswith("_") and c.endswith("_latitude") for c in h)),
+    CitizenFormat("odk", "ODK Central export (CSV)",
+                  lambda h, path: "submissiondate" in h or "meta-instanceid" in h or {"key", "submitterid"} <= h),
+    CitizenFormat("csv", "CSV or XLSX with a column mapping", lambda h, path: True),
+)
+_BY_NAME = {f.name: f for f in CITIZEN_FORMATS}
+FORMATS: dict[str, str] = {n: _BY_NAME[n].title for n in ("kobo", "odk", "csv", "geojson")}
 NEAREST_TOLERANCE_DEG = 0.1  # ~11 km: generalised coastlines (Natural Earth) cut off real shore-side points
 MAX_GEOJSON_FEATURES = 2_000_000  # beyond this a GeoJSON file is better converted to GeoParquet first
 
@@ -92,14 +108,9 @@ def hxl_roles(tags: dict[str, str]) -> dict[str, str]:
 
 
 def detect_format(columns: list[str], path: Path) -> str:
+    """The citizen format of a file: the first record of :data:`CITIZEN_FORMATS` that accepts it."""
     h = {c.strip().lower() for c in columns}
-    if path.suffix.lower() in (".geojson", ".json"):
-        return "geojson"
-    if {"_submission_time"} & h or {"_uuid", "_index"} <= h or any(c.startswith("_") and c.endswith("_latitude") for c in h):
-        return "kobo"
-    if "submissiondate" in h or "meta-instanceid" in h or ({"key", "submitterid"} <= h):
-        return "odk"
-    return "csv"
+    return next(f.name for f in CITIZEN_FORMATS if f.detect(h, path))
 
 
 def read_geojson_points(path: Path, report: Report) -> Table | None:  # noqa: PLR0911
