@@ -2,7 +2,7 @@
 
 The entry point sets the page up once, keeps the shared view in sync with the URL, draws the
 filter sidebar (hidden in presentation mode) and hands over to the page the user is on. The
-pages live in ``pages/`` and are registered here with ``st.Page`` + ``st.navigation``.
+pages live in ``app_pages/`` and are registered here with ``st.Page`` + ``st.navigation``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ def _icon() -> Image.Image:
 
 st.set_page_config(page_title="GapLens", page_icon=_icon(), layout="wide", initial_sidebar_state="expanded")
 
+from app_pages import components as ui  # noqa: E402
 from data_layers import cache, settings, storage  # noqa: E402  (set_page_config must come first)
 from data_layers.i18n import t  # noqa: E402
-from pages import components as ui  # noqa: E402
 
 log = logging.getLogger("gaplens.dashboard")
 

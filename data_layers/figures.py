@@ -45,8 +45,11 @@ from .charts.base import (  # noqa: F401  (re-exported: the names callers import
     TOPOJSON_URL,
     WORLD_SPAN_DEG,
     YEAR_TICKS_MAX,
+    Answer,
     ChartResult,
     ChartSpec,
+    Drawing,
+    Question,
 )
 from .charts.geometry import (  # noqa: F401  (re-exported: the names callers import from here)
     _GEOM_CACHE,
@@ -87,8 +90,11 @@ from .charts.matrix import (  # noqa: F401  (re-exported: the names callers impo
     coverage_matrix,
     ylabels_plain,
 )
-from .charts.overview import (
+from .charts.overview import (  # noqa: F401  (re-exported: the names callers import from here)
+    HEADS,
     overview_bars,
+    overview_drawing,
+    overview_question,
 )
 from .charts.series import (  # noqa: F401  (re-exported: the names callers import from here)
     _group_hover,
@@ -155,7 +161,8 @@ def _indicator_matrix(store: StoreAPI, view: View, **kw: Any) -> ChartResult:
 
 
 CHARTS: dict[str, ChartSpec] = {
-    "overview": ChartSpec("overview", "chart.overview.title", overview_bars, "chart.overview.help"),
+    "overview": ChartSpec.of("overview", "chart.overview.title", overview_question, overview_drawing,
+                             "chart.overview.help"),
     "gap-map": ChartSpec("gap-map", "chart.gap_map.title", gap_map, "chart.gap_map.help"),
     "coverage-matrix": ChartSpec("coverage-matrix", "chart.coverage_matrix.title", _indicator_matrix,
                                  "chart.coverage_matrix.help"),
@@ -164,6 +171,12 @@ CHARTS: dict[str, ChartSpec] = {
                                   "chart.group_comparison.help"),
     "time-series": ChartSpec("time-series", "chart.time_series.title", time_series, "chart.time_series.help"),
 }
+
+
+def register(spec: ChartSpec) -> ChartSpec:
+    """Add (or replace) a chart in :data:`CHARTS`: pages, exports and ``export chart`` find it by name."""
+    CHARTS[spec.name] = spec
+    return spec
 
 
 def build(name: str, store: StoreAPI, view: View, **options: Any) -> ChartResult:

@@ -1,6 +1,6 @@
 """Tables as a person reads them, shared by the pages and the exports: column headers in the
 reader's language, statuses and flags as words, numbers formatted, "—" for missing (an empty cell
-in CSV). No Streamlit: ``pages/components.py`` draws these tables, ``pages/downloads.py`` and the
+in CSV). No Streamlit: ``app_pages/components.py`` draws these tables, ``app_pages/downloads.py`` and the
 exports write them.
 """
 

@@ -2,7 +2,7 @@
 
 Imported text (dataset metadata, area, group and indicator names) carries Markdown, HTML, KaTeX,
 colour directives and remote images; no Markdown element may receive it raw (it goes through
-``pages.components.inert``). The truncated dataset is skipped, named on the About page, and no
+``app_pages.components.inert``). The truncated dataset is skipped, named on the About page, and no
 page shows an exception, an error box, a traceback or a server path.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import streamlit as st
@@ -19,7 +18,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 from support import BROKEN_DATASET, HOSTILE_MARKERS, make_hostile_store
 
-from pages import components as ui
+from app_pages import components as ui
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 90
@@ -40,11 +39,6 @@ def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_env(hostile_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GAPLENS_DATA_DIR", str(hostile_dir))
 
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        ORIGINAL_PAGES_MANAGER_INIT(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -56,7 +50,7 @@ def open_page(page: str, **params: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=TIMEOUT_S).run()
     for k, v in params.items():
         at.query_params[k] = v
-    if page != "pages/overview.py" or params:
+    if page != "app_pages/overview.py" or params:
         at.switch_page(page).run()
     return at
 
@@ -77,7 +71,7 @@ def markdown_texts(at: AppTest) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("page", PAGES)
 def test_no_imported_markdown_reaches_a_markdown_element(page: str) -> None:
-    params = {"indicator": "6.1.1", "group": "women", "area": "PH-05"} if page != "pages/import_data.py" else {}
+    params = {"indicator": "6.1.1", "group": "women", "area": "PH-05"} if page != "app_pages/import_data.py" else {}
     at = open_page(page, **params)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -91,18 +85,18 @@ def test_no_imported_markdown_reaches_a_markdown_element(page: str) -> None:
 
 def test_hostile_text_is_still_shown_as_typed() -> None:
     """Inert does not mean hidden: the escaped title is on the About page and the citizen card."""
-    at = open_page("pages/about.py")
+    at = open_page("app_pages/about.py")
     sources = " ".join(m.value for m in at.markdown)
     assert "&#42;&#42;bold&#42;&#42; &#33;&#91;pixel&#93;(http&#58;\u2060//evil.example/pixel.png)" in sources
-    at = open_page("pages/citizen_data.py")
+    at = open_page("app_pages/citizen_data.py")
     assert any("&#60;script&#62;" in m.value for m in at.markdown)  # the licence, as text
 
 
 def test_about_names_the_broken_dataset_and_other_pages_skip_it() -> None:
-    at = open_page("pages/about.py")
+    at = open_page("app_pages/about.py")
     broken = [m.value for m in at.markdown if BROKEN_DATASET in m.value]
     assert broken and "observations.parquet" in broken[0], [m.value for m in at.markdown][-5:]
-    at = open_page("pages/citizen_data.py")
+    at = open_page("app_pages/citizen_data.py")
     assert not at.exception
     assert not [h.value for h in at.subheader if "Beach litter" in h.value]
 

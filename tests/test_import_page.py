@@ -14,7 +14,7 @@ from data_layers.i18n import t
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "tests" / "assets" / "import"
-PAGE = "pages/import_data.py"
+PAGE = "app_pages/import_data.py"
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import streamlit as st
@@ -36,11 +35,6 @@ def app_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GAPLENS_DATA_DIR", str(data_dir))
     monkeypatch.delenv("GAPLENS_READ_ONLY", raising=False)
 
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        ORIGINAL_PAGES_MANAGER_INIT(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -63,11 +57,11 @@ def spec_text(at: AppTest) -> str:
 
 
 def test_map_hover_names_the_parts_and_the_register(data_dir: Path):
-    at = open_page("pages/gap_map.py", indicator="1.4.2", group="rural_women", level="1")
+    at = open_page("app_pages/gap_map.py", indicator="1.4.2", group="rural_women", level="1")
     text = spec_text(at)
     assert "Women and girls: current; Rural people: current; Rural women: not measured (hidden in a total)" in text
     assert "Raised with PSA on November 20, 2024" in text  # Bicol, entry E0002
-    at = open_page("pages/gap_map.py", indicator="1.1.1", group="rural_women", level="1")
+    at = open_page("app_pages/gap_map.py", indicator="1.1.1", group="rural_women", level="1")
     text = spec_text(at)
     assert "Raised with PSA Regional Statistical Services Office VIII on March 12, 2022" in text
     assert "gap closed since raised: official figure for 2023" in text
@@ -77,7 +71,7 @@ def test_map_hover_names_the_parts_and_the_register(data_dir: Path):
 
 
 def test_the_matrix_groups_intersections(data_dir: Path):
-    at = open_page("pages/coverage_matrix.py", indicator="1.4.2")
+    at = open_page("app_pages/coverage_matrix.py", indicator="1.4.2")
     radio = next(r for r in at.radio if r.label == "Groups")
     radio.set_value("intersections").run()
     assert not at.exception
@@ -91,7 +85,7 @@ def test_the_matrix_groups_intersections(data_dir: Path):
 
 def test_the_register_form_adds_an_entry_shown_as_text(data_dir: Path):
     before = len(register.read(data_dir))
-    at = open_page("pages/gap_map.py", indicator="1.4.2", group="rural_women", level="1")
+    at = open_page("app_pages/gap_map.py", indicator="1.4.2", group="rural_women", level="1")
     by_label = {w.label: w for w in at.text_input}
     by_label["To whom"].input("PSA")
     by_label["Where"].input("Legazpi City")
@@ -115,7 +109,7 @@ def test_the_register_form_adds_an_entry_shown_as_text(data_dir: Path):
 
 def test_read_only_shows_the_register_without_the_form(data_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GAPLENS_READ_ONLY", "1")
-    at = open_page("pages/area_profile.py", area="PH-08", indicator="1.1.1", group="rural_women")
+    at = open_page("app_pages/area_profile.py", area="PH-08", indicator="1.1.1", group="rural_women")
     assert not any(b.label == "Add to the register" for b in at.button)
     assert not any(w.label == "To whom" for w in at.text_input)
     assert any("E0001" in set(df.value.iloc[:, 0].astype(str)) for df in at.dataframe)

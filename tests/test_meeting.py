@@ -184,11 +184,6 @@ def app_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """As in tests/test_pages.py: the copy of the sample, empty caches, st.navigation mode."""
     monkeypatch.setenv("GAPLENS_DATA_DIR", str(data_dir))
 
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        ORIGINAL_INIT(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -234,7 +229,7 @@ def test_a_slide_of_the_stored_story_shows_its_one_chart_and_no_controls() -> No
 @pytest.mark.usefixtures("app_env")
 def test_the_share_link_names_the_page_it_is_on() -> None:
     at = _app().run()
-    at.switch_page("pages/gap_map.py").run()
+    at.switch_page("app_pages/gap_map.py").run()
     _ok(at)
     links = [c.value for c in at.sidebar.code if "present=1" not in c.value]
     assert links and all("/gap_map" in x for x in links), links
@@ -243,7 +238,7 @@ def test_the_share_link_names_the_page_it_is_on() -> None:
 @pytest.mark.usefixtures("app_env")
 def test_every_chart_has_its_exports_beside_it_named_after_what_it_shows() -> None:
     at = _app(indicator="6.1.1", group="rural", level="2").run()
-    at.switch_page("pages/gap_map.py").run()
+    at.switch_page("app_pages/gap_map.py").run()
     _ok(at)
     labels = {b.proto.label: b.proto for b in at.get("download_button")}
     assert {"PNG", "SVG", "PDF", "CSV", "XLSX", "ZIP"} <= set(labels)
@@ -294,8 +289,8 @@ def test_arabic_group_labels_get_the_room_they_need(gs: GapStore) -> None:
     """The overview's group names sit right of the bars in Arabic; plotly sizes the margin from
     text measured in its hidden tester svg, which must be measured left-to-right like the chart
     (checked in Chromium: the labels ended up to 141 px outside the figure before)."""
+    from app_pages.components import BASE_CSS
     from data_layers import figures
-    from pages.components import BASE_CSS
 
     yaxis = figures.build("overview", gs, View(lang="ar")).fig.to_dict()["layout"]["yaxis"]
     assert yaxis["side"] == "right" and yaxis["automargin"] is True

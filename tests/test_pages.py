@@ -26,12 +26,12 @@ TIMEOUT_S = 60  # a cold first run builds map geometry and the DuckDB views: gen
 
 # page script -> charts it must show on the sample (every chart needs a table and a CSV download)
 PAGE_CHARTS = {
-    "pages/overview.py": 1,
-    "pages/gap_map.py": 1,
-    "pages/coverage_matrix.py": 2,
-    "pages/area_profile.py": 3,
-    "pages/citizen_data.py": 0,
-    "pages/about.py": 0,
+    "app_pages/overview.py": 1,
+    "app_pages/gap_map.py": 1,
+    "app_pages/coverage_matrix.py": 2,
+    "app_pages/area_profile.py": 3,
+    "app_pages/citizen_data.py": 0,
+    "app_pages/about.py": 0,
 }
 N_REGIONS, N_PROVINCES = 17, 80
 
@@ -52,19 +52,11 @@ def app_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point the app at the copy, start every test with empty caches, and keep Streamlit in
     ``st.navigation`` mode between runs, as a running server is.
 
-    A server leaves the legacy ``pages/`` mode for good once the entry script has called
-    ``st.navigation``; AppTest resets that before every run, so from the second run on it would
-    run the page script alone. The page then reruns through the entry script by itself
-    (:func:`test_a_page_run_alone_brings_back_the_entry_script`), but that rerun drops a button
-    click, so the other tests start each run the way the server does.
+    The pages live in ``app_pages/`` (no ``pages/`` folder), so Streamlit never enters its legacy
+    multipage mode: every run goes through the entry script, in AppTest as on a server.
     """
     monkeypatch.setenv("GAPLENS_DATA_DIR", str(data_dir))
 
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        ORIGINAL_PAGES_MANAGER_INIT(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -84,7 +76,7 @@ def open_page(page: str, **params: str) -> AppTest:
     at = app().run()
     for k, v in params.items():
         at.query_params[k] = v
-    if page != "pages/overview.py" or params:
+    if page != "app_pages/overview.py" or params:
         at.switch_page(page).run()
     return at
 
@@ -131,12 +123,12 @@ def test_page_renders_with_tables_and_downloads(page: str) -> None:
 
 
 def test_a_page_run_alone_brings_back_the_entry_script(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh server whose first request is a deep link runs the page script alone (legacy
-    ``pages/`` mode); the page must rerun through ``dashboard.py`` (sidebar, URL sync)."""
+    """A fresh server whose first request is a deep link runs ``dashboard.py`` (sidebar, URL sync)
+    and then the page: with no ``pages/`` folder there is no legacy mode to run the page alone."""
     monkeypatch.setattr(PagesManager, "__init__", ORIGINAL_PAGES_MANAGER_INIT)
     at = app().run()
     at.query_params["group"] = "women"
-    at.switch_page("pages/gap_map.py").run()
+    at.switch_page("app_pages/gap_map.py").run()
     ok(at)
     assert at.title[0].value == "Gap map"
     assert at.sidebar.selectbox(key="w.group").value == "women", "the entry script ran: filters and URL sync"
@@ -155,7 +147,7 @@ def test_navigation_registers_every_page() -> None:
 
 @pytest.mark.parametrize(("key", "value"), [("w.indicator", "1.3.1"), ("w.group", "women"), ("w.group", "all"), ("w.level", 2)])
 def test_changing_a_filter_changes_the_map_spec(key: str, value: Any) -> None:
-    at = open_page("pages/gap_map.py")
+    at = open_page("app_pages/gap_map.py")
     before = specs(at)[0]
     at.sidebar.selectbox(key=key).set_value(value).run()
     ok(at)
@@ -171,7 +163,7 @@ def test_changing_a_filter_changes_the_map_spec(key: str, value: Any) -> None:
 
 
 def test_changing_the_as_of_year_changes_the_overview() -> None:
-    at = open_page("pages/overview.py")
+    at = open_page("app_pages/overview.py")
     before = specs(at)[0]
     at.sidebar.slider(key="w.as_of").set_value(2015).run()
     ok(at)
@@ -180,7 +172,7 @@ def test_changing_the_as_of_year_changes_the_overview() -> None:
 
 
 def test_goal_filter_keeps_the_indicator_in_the_goal() -> None:
-    at = open_page("pages/gap_map.py")
+    at = open_page("app_pages/gap_map.py")
     at.sidebar.selectbox(key="w.goal").set_value(5).run()
     ok(at)
     assert selectbox_value(at, "w.indicator") in ("5.2.1", "5.b.1")
@@ -191,7 +183,7 @@ def test_goal_filter_keeps_the_indicator_in_the_goal() -> None:
 # --- links ------------------------------------------------------------------------------------
 
 def test_deep_link_sets_the_filters() -> None:
-    at = open_page("pages/gap_map.py", indicator="1.3.1", group="women", level="2")
+    at = open_page("app_pages/gap_map.py", indicator="1.3.1", group="women", level="2")
     ok(at)
     assert not at.warning
     assert selectbox_value(at, "w.indicator") == "1.3.1"
@@ -212,20 +204,20 @@ def test_deep_link_on_the_first_visit() -> None:
 
 
 def test_a_copied_link_reproduces_the_view() -> None:
-    at = open_page("pages/coverage_matrix.py")
+    at = open_page("app_pages/coverage_matrix.py")
     at.sidebar.selectbox(key="w.group").set_value("rural").run()
     at.sidebar.selectbox(key="w.indicator").set_value("6.2.1").run()
     at.radio(key="w.sort").set_value("gap").run()
     ok(at)
     link = qp(at)
     assert link == {"group": "rural", "indicator": "6.2.1", "sort": "gap"}
-    again = open_page("pages/coverage_matrix.py", **link)
+    again = open_page("app_pages/coverage_matrix.py", **link)
     ok(again)
     assert specs(again) == specs(at)
 
 
 def test_invalid_parameters_show_notices_and_fall_back() -> None:
-    at = open_page("pages/gap_map.py", group="martians", level="9", as_of="yesterday", indicator="6.1.1")
+    at = open_page("app_pages/gap_map.py", group="martians", level="9", as_of="yesterday", indicator="6.1.1")
     ok(at)
     notices = " ".join(w.value for w in at.warning)
     assert "martians" in notices and "9" in notices and "yesterday" in notices
@@ -237,14 +229,14 @@ def test_invalid_parameters_show_notices_and_fall_back() -> None:
 
 
 def test_an_unknown_area_in_a_profile_link_falls_back_to_the_country() -> None:
-    at = open_page("pages/area_profile.py", area="PH-NOWHERE")
+    at = open_page("app_pages/area_profile.py", area="PH-NOWHERE")
     ok(at)
     assert any("PH-NOWHERE" in w.value for w in at.warning)
     assert "Philippines" in at.title[0].value
 
 
 def test_area_profile_deep_link_shows_that_area() -> None:
-    at = open_page("pages/area_profile.py", area="PH-05", indicator="6.1.1")
+    at = open_page("app_pages/area_profile.py", area="PH-05", indicator="6.1.1")
     ok(at)
     assert "Bicol" in at.title[0].value
     titles = " ".join(s["layout"]["title"]["text"] for s in specs(at))
@@ -252,21 +244,21 @@ def test_area_profile_deep_link_shows_that_area() -> None:
 
 
 def test_gap_map_offers_the_evidence_brief_of_its_indicator() -> None:
-    at = open_page("pages/gap_map.py", indicator="6.1.1")
+    at = open_page("app_pages/gap_map.py", indicator="6.1.1")
     ok(at)
     briefs = [b for b in at.get("download_button") if "PDF" in b.proto.label and "brief" in b.proto.label.lower()]
     assert len(briefs) == 1, "one indicator-brief button on the gap map"
     assert "Indicator" in briefs[0].proto.label
-    at_fr = open_page("pages/gap_map.py", indicator="6.1.1", lang="fr")
+    at_fr = open_page("app_pages/gap_map.py", indicator="6.1.1", lang="fr")
     assert any("Note de synthèse de l'indicateur" in b.proto.label for b in at_fr.get("download_button"))
 
 
 def test_area_profile_offers_the_evidence_brief_of_that_area() -> None:
-    at = open_page("pages/area_profile.py", area="PH-05")
+    at = open_page("app_pages/area_profile.py", area="PH-05")
     ok(at)
     briefs = [b for b in at.get("download_button") if "PDF" in b.proto.label and "brief" in b.proto.label.lower()]
     assert len(briefs) == 1, "one evidence-brief button on the area profile"
-    at_fr = open_page("pages/area_profile.py", area="PH-05", lang="fr")
+    at_fr = open_page("app_pages/area_profile.py", area="PH-05", lang="fr")
     assert any("Note de synthèse" in b.proto.label for b in at_fr.get("download_button"))
 
 
@@ -291,7 +283,7 @@ def test_presentation_mode_hides_the_sidebar_and_steps_through_the_story() -> No
 
 def test_a_saved_story_link_replays_its_steps() -> None:
     story = "citizen_data,gap_map~indicator=1.3.1~group=women~level=2"
-    at = open_page("pages/citizen_data.py", present="1", story=story, step="0")
+    at = open_page("app_pages/citizen_data.py", present="1", story=story, step="0")
     ok(at)
     assert at.title[0].value == "Citizen data"
     at.button(key="w.present_next").click().run()
@@ -305,7 +297,7 @@ def test_a_saved_story_link_replays_its_steps() -> None:
 # --- tables: missing, suppressed and zero look different ------------------------------------------
 
 def test_tables_keep_missing_suppressed_and_zero_apart() -> None:
-    from pages import components as ui
+    from app_pages import components as ui
 
     df = pd.DataFrame({
         "area_name": ["A", "B", "C"],
@@ -327,7 +319,7 @@ def _failing_page() -> None:
     import sys
 
     sys.path.insert(0, "ROOT_PLACEHOLDER")
-    from pages import components as ui
+    from app_pages import components as ui
 
     def body(gs: object, v: object) -> None:
         raise RuntimeError("boom: secret internals")
@@ -401,21 +393,21 @@ def _page_strings(at: AppTest) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("page", [p for p in PAGE_CHARTS if p != "pages/about.py"])
+@pytest.mark.parametrize("page", [p for p in PAGE_CHARTS if p != "app_pages/about.py"])
 def test_no_page_calls_the_not_usable_poll_or_the_suppressed_batanes_cell_filled(page: str) -> None:
     filled = "Filled by citizen data"
     at = open_page(page, indicator="17.8.1", group="youth", level="1")
     ok(at)
     poll = [s for s in _page_strings(at) if "Student council network" in s or "youth-online-poll" in s]
     assert not [s for s in poll if filled in s], page
-    if page == "pages/gap_map.py":  # the hover says why it does not count
+    if page == "app_pages/gap_map.py":  # the hover says why it does not count
         assert any("Does not count as filling the gap: not usable: fails the need gateway" in s for s in poll)
-    if page == "pages/citizen_data.py":
+    if page == "app_pages/citizen_data.py":
         assert any("never make a cell" in w.value and "need gateway" in w.value for w in at.warning)
     at = open_page(page, indicator="8.5.2", group="disability", level="2", area="PH-BTN")
     ok(at)
     # the profile of Batanes names the group, not the area, in its hovers
-    batanes = [s for s in _page_strings(at) if ("Batanes" in s or page == "pages/area_profile.py") and "n = 3" in s]
+    batanes = [s for s in _page_strings(at) if ("Batanes" in s or page == "app_pages/area_profile.py") and "n = 3" in s]
     assert not [s for s in batanes if filled in s], page
-    if page in ("pages/gap_map.py", "pages/coverage_matrix.py", "pages/area_profile.py"):
+    if page in ("app_pages/gap_map.py", "app_pages/coverage_matrix.py", "app_pages/area_profile.py"):
         assert batanes, f"{page} shows the Batanes cell"

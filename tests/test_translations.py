@@ -143,7 +143,7 @@ def _literal_text(node: ast.AST) -> str | None:
 
 
 def _ui_sources() -> list[Path]:
-    files = sorted((ROOT / "pages").glob("*.py"))
+    files = sorted((ROOT / "app_pages").glob("*.py"))
     if (ROOT / "dashboard.py").is_file():
         files.append(ROOT / "dashboard.py")
     return files
@@ -191,7 +191,7 @@ def test_the_heuristic_catches_literals_and_spares_t_calls(tmp_path: Path) -> No
 def test_pages_pass_no_literal_sentences_to_streamlit() -> None:
     files = _ui_sources()
     if not files:
-        pytest.skip("no pages yet (pages/*.py, dashboard.py)")
+        pytest.skip("no pages yet (app_pages/*.py, dashboard.py)")
     hits = [h for f in files for h in literal_ui_strings(f)]
     assert not hits, "user-facing literals outside t():\n" + "\n".join(hits[:30])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -62,11 +62,42 @@ class ChartResult:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What a chart's *question* returns: a frame of codes (no translated words, no Plotly), the
+    datasets it came from (for the source line) and any scalars the drawing needs."""
+
+    frame: pd.DataFrame
+    datasets: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+Question = Callable[..., Answer]
+"""``question(store, view, **options) -> Answer``: what the chart shows, asked of the store."""
+Drawing = Callable[[Answer, Any, Any], ChartResult]
+"""``drawing(answer, store, view) -> ChartResult``: the figure, its words and its text alternative
+(the store is passed for catalogue labels only: translation happens here, at the edge)."""
+
+
+@dataclass(frozen=True)
 class ChartSpec:
-    """A named chart of the dashboard, for exports and ``export chart --list``."""
+    """A named chart of the dashboard, for pages, exports, briefs and ``export chart --list``.
+
+    A chart is either a *question* and a *drawing* (:meth:`of`; the pattern new charts follow), or
+    a single ``build`` function that does both (the older charts, to be split the same way).
+    """
 
     name: str
     title_key: str
     build: Callable[..., ChartResult]
     """``build(store, view, **options)``; options are the builder's keyword arguments."""
     help_key: str = ""
+    question: Question | None = None
+    drawing: Drawing | None = None
+
+    @classmethod
+    def of(cls, name: str, title_key: str, question: Question, drawing: Drawing, help_key: str = "") -> ChartSpec:
+        """A chart made of a question and a drawing; ``build`` asks the one and draws the other."""
+        def build(store: Any, view: Any, **options: Any) -> ChartResult:
+            return drawing(question(store, view, **options), store, view)
+
+        return cls(name, title_key, build, help_key, question, drawing)

@@ -19,6 +19,7 @@ from ..views import (
     level_label,
 )
 from .base import (
+    Answer,
     ChartResult,
 )
 from .maps import (
@@ -38,40 +39,53 @@ log = logging.getLogger("data_layers.figures")
 
 # --- overview -----------------------------------------------------------------------------------
 
-def overview_bars(store: StoreAPI, view: View) -> ChartResult:
-    """Share of cells covered / filled by citizen data / blind spot, for all groups together and
-    for each group (least official coverage first), at the view's level, as-of year and window."""
+HEADS = ("covered", "filled", "blind_spot")  # the headline classes drawn, in stacking order
+
+
+def overview_question(store: StoreAPI, view: View) -> Answer:
+    """Per group (and ``__all__`` first), how many applicable cells are covered, filled by citizen
+    data or blind spots, least official coverage first. Codes only: no words, no figure."""
+    inds = _goal_indicators(store, view)
+    cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window, indicators=inds)
+    app = cells[cells["headline"] != "not_applicable"]
+    if app.empty:
+        return Answer(pd.DataFrame())
+    counts = app.groupby("group")["headline"].value_counts().unstack(fill_value=0)
+    for h in HEADS:
+        if h not in counts:
+            counts[h] = 0
+    counts = counts[list(HEADS)]
+    counts["cells"] = counts.sum(axis=1)
+    counts = counts.sort_values(["covered", "cells"], key=lambda s: s, ascending=[True, False])
+    counts["share_covered"] = counts["covered"] / counts["cells"]
+    counts = counts.sort_values(["share_covered"], kind="stable")
+    total = pd.DataFrame({h: [int((app["headline"] == h).sum())] for h in HEADS}, index=["__all__"])
+    total["cells"] = len(app)
+    total["share_covered"] = total["covered"] / total["cells"]
+    ds = list(_official_datasets(store, indicators=inds, groups=None, level=view.level, as_of=view.as_of)
+              .get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
+    return Answer(pd.concat([total, counts]), ds)
+
+
+def overview_drawing(answer: Answer, store: StoreAPI, view: View) -> ChartResult:
+    """Stacked bars of :func:`overview_question`'s shares, with words in the view's language."""
     import plotly.graph_objects as go
 
     lang = view.lang
     th = _theme(view)
-    inds = _goal_indicators(store, view)
-    cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window, indicators=inds)
     scope = i18n.t("describe.goal", lang, goal=view.goal) if view.goal else i18n.t("describe.all_indicators", lang)
     title = i18n.t("fig.overview.title", lang, areas=level_label(view.level, lang))
     subtitle = i18n.t("describe.sep", lang).join([
         scope, level_label(view.level, lang),
         i18n.t("describe.as_of", lang, year=i18n.format_year(view.as_of, lang),
                window=i18n.format_number(view.window, lang, decimals=0))])
-    app = cells[cells["headline"] != "not_applicable"]
-    if app.empty:
+    table = answer.frame
+    if table.empty:
         fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
         return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang),
                            "overview")
-    heads = ("covered", "filled", "blind_spot")
-    counts = app.groupby("group")["headline"].value_counts().unstack(fill_value=0)
-    for h in heads:
-        if h not in counts:
-            counts[h] = 0
-    counts = counts[list(heads)]
-    counts["cells"] = counts.sum(axis=1)
-    counts = counts.sort_values(["covered", "cells"], key=lambda s: s, ascending=[True, False])
-    counts["share_covered"] = counts["covered"] / counts["cells"]
-    counts = counts.sort_values(["share_covered"], kind="stable")
-    total = pd.DataFrame({h: [int((app["headline"] == h).sum())] for h in heads}, index=["__all__"])
-    total["cells"] = len(app)
-    total["share_covered"] = total["covered"] / total["cells"]
-    table = pd.concat([total, counts])
+    total = table.loc[["__all__"]]
+    heads = HEADS
     names = [i18n.t("fig.overview.all_groups", lang) if g == "__all__" else group_label(store, g, lang)
              for g in table.index]
     fig = go.Figure()
@@ -112,6 +126,10 @@ def overview_bars(store: StoreAPI, view: View) -> ChartResult:
                  filled=i18n.format_percent(total["filled"].iloc[0] / total["cells"].iloc[0], lang),
                  blind=i18n.format_percent(total["blind_spot"].iloc[0] / total["cells"].iloc[0], lang),
                  least=least["group_label"], least_share=i18n.format_percent(least["share_covered"], lang))
-    ds = list(_official_datasets(store, indicators=inds, groups=None, level=view.level, as_of=view.as_of)
-              .get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())
-    return ChartResult(fig, data, title, subtitle, source_line(store, ds, lang), alt, "overview")
+    return ChartResult(fig, data, title, subtitle, source_line(store, answer.datasets, lang), alt, "overview")
+
+
+def overview_bars(store: StoreAPI, view: View) -> ChartResult:
+    """Share of cells covered / filled by citizen data / blind spot, for all groups together and
+    for each group (least official coverage first), at the view's level, as-of year and window."""
+    return overview_drawing(overview_question(store, view), store, view)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages import components as ui
 from data_layers import cache, i18n, views
 from data_layers import palette as pal
 from data_layers.i18n import t
 from data_layers.interface import StoreAPI
 from data_layers.views import View
-from pages import components as ui
 
 
 def body(gs: StoreAPI, v: View) -> None:

@@ -1,6 +1,6 @@
 """One-click exports beside every chart: PNG, SVG, PDF, CSV (+ metadata), XLSX and a data package.
 
-Not a page: a helper of :func:`pages.components.chart`. Every file is named after what it shows
+Not a page: a helper of :func:`app_pages.components.chart`. Every file is named after what it shows
 (:func:`data_layers.exports.package.file_stem`) and made only when its button is clicked. The
 spreadsheet and the package hold the chart's data with numbers as numbers, the filters as the
 chart shows them (its subtitle, not the sidebar: the overview covers every group whatever the
@@ -18,10 +18,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import components as ui
 from data_layers import views
 from data_layers.i18n import t
 from data_layers.views import View
-from pages import components as ui
 
 log = logging.getLogger("gaplens.pages.downloads")
 

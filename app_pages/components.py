@@ -69,13 +69,13 @@ class PageDef:
 
 
 PAGES: tuple[PageDef, ...] = (
-    PageDef("overview", "pages/overview.py", "ui.nav.overview", ":material/dashboard:"),
-    PageDef("gap_map", "pages/gap_map.py", "ui.nav.gap_map", ":material/map:"),
-    PageDef("coverage_matrix", "pages/coverage_matrix.py", "ui.nav.coverage_matrix", ":material/grid_on:"),
-    PageDef("area_profile", "pages/area_profile.py", "ui.nav.area_profile", ":material/location_on:"),
-    PageDef("citizen_data", "pages/citizen_data.py", "ui.nav.citizen_data", ":material/diversity_3:"),
-    PageDef("about", "pages/about.py", "ui.nav.about", ":material/info:"),
-    PageDef("import_data", "pages/import_data.py", "ui.nav.import_data", ":material/upload_file:"),
+    PageDef("overview", "app_pages/overview.py", "ui.nav.overview", ":material/dashboard:"),
+    PageDef("gap_map", "app_pages/gap_map.py", "ui.nav.gap_map", ":material/map:"),
+    PageDef("coverage_matrix", "app_pages/coverage_matrix.py", "ui.nav.coverage_matrix", ":material/grid_on:"),
+    PageDef("area_profile", "app_pages/area_profile.py", "ui.nav.area_profile", ":material/location_on:"),
+    PageDef("citizen_data", "app_pages/citizen_data.py", "ui.nav.citizen_data", ":material/diversity_3:"),
+    PageDef("about", "app_pages/about.py", "ui.nav.about", ":material/info:"),
+    PageDef("import_data", "app_pages/import_data.py", "ui.nav.import_data", ":material/upload_file:"),
 )
 PAGE_BY_SLUG: dict[str, PageDef] = {p.slug: p for p in PAGES}
 DEFAULT_PAGE = "overview"
@@ -363,7 +363,7 @@ def sidebar(gs: StoreAPI, v: View) -> None:
                      format_func=lambda c: i18n.LANGUAGES[c], **widget_state("lang", "w.lang", v.lang))
         st.toggle(t("ui.display.contrast", lng), help=t("ui.display.contrast_help", lng),
                   **widget_state("contrast", "w.contrast", v.contrast))
-        from pages import presentation
+        from app_pages import presentation
 
         presentation.story_builder(v)
         with st.expander(t("ui.share.heading", lng), icon=":material/link:"):
@@ -448,7 +448,7 @@ def run_page(slug: str, body: Callable[[Any, View], None]) -> None:
         gs = store()
         notices = st.session_state.get(_NOTICES) or []
         if v.present:
-            from pages import presentation
+            from app_pages import presentation
 
             if presentation.slide(slug, v):  # the slide alone: its chart fills the screen
                 for notice in notices:
@@ -477,29 +477,22 @@ def entry_started() -> None:
 
 
 def _ensure_entrypoint() -> None:
-    """Rerun through ``dashboard.py`` when Streamlit ran this page script on its own.
+    """Rerun once through ``dashboard.py`` when this page script ran without the entry script.
 
-    With a ``pages/`` folder beside the entry script, Streamlit starts in its legacy multipage
-    mode and stays there until the entry script calls ``st.navigation``. If the first request a
-    fresh server gets is a deep link (``/gap_map?...``), it runs the page alone: no sidebar, no
-    URL sync, a navigation listing every file of ``pages/``, for every later visitor too. The
-    page then switches the server to ``st.navigation`` mode and reruns; the page keeps its URL
-    path, which is the hash ``st.Page(url_path=...)`` gives it, so the visitor lands where they
-    asked. (``PagesManager.uses_pages_directory`` is what ``st.navigation`` itself sets.)
+    The pages live in ``app_pages/``, not in a folder named ``pages/``: Streamlit's legacy
+    multipage mode (which ran a deep-linked page alone on a fresh server, with no sidebar or URL
+    sync, and listed every file of the folder) never starts, so ``st.navigation`` in the entry
+    script is the only navigation there is. What remains is a page started on its own
+    (``streamlit run app_pages/x.py``): it asks for one rerun (documented ``st.rerun``), and
+    renders alone if that rerun does not go through the entry script either, instead of
+    rerunning for ever.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    # The run's own marker, not only the server-wide flag: when several first visitors arrive at
-    # once, the first page to get here flips the flag while the others are already running alone
-    # (seen with 10 simultaneous sessions on a fresh server: pages without their sidebar).
-    # One retry per session, so that a page started on its own (``streamlit run pages/x.py``)
-    # renders alone instead of rerunning for ever.
+    # The run's own marker: set by the entry script on this thread at the start of the run.
     entered, _RUN.entered = getattr(_RUN, "entered", False), False
     retried = st.session_state.get(_ENTRY_RETRIED, False)
     st.session_state[_ENTRY_RETRIED] = not entered
-    if PagesManager.uses_pages_directory or (not entered and not retried):
-        log.log(logging.INFO, "page script ran without the entry script: switching to st.navigation and rerunning")
-        PagesManager.uses_pages_directory = False
+    if not entered and not retried:
+        log.log(logging.INFO, "page script ran without the entry script: rerunning")
         st.rerun()
 
 
@@ -601,8 +594,8 @@ def table(df: pd.DataFrame, v: View, *, key: str, name: str, height: int | str =
 
 
 def download_buttons(result: Any, shown: pd.DataFrame, *, key: str, v: View) -> None:
-    """PNG, SVG, PDF, CSV, XLSX and a data package of a chart, under it (see :mod:`pages.downloads`)."""
-    from pages import downloads
+    """PNG, SVG, PDF, CSV, XLSX and a data package of a chart, under it (see :mod:`app_pages.downloads`)."""
+    from app_pages import downloads
 
     downloads.buttons(result, shown, key=key, v=v)
 

@@ -13,12 +13,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import components as ui
 from data_layers import cache, quality, views, vocabulary
 from data_layers import palette as pal
 from data_layers.i18n import t
 from data_layers.interface import StoreAPI
 from data_layers.views import View
-from pages import components as ui
 
 # map classes where official data has no current figure for the group (a comment, not a string:
 # Streamlit would draw a bare string literal in a page script)

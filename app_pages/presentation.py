@@ -18,11 +18,11 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import components as ui
 from data_layers import cache, settings, stories, views
 from data_layers.i18n import t
 from data_layers.stories import Slide, Story, StoryError
 from data_layers.views import View
-from pages import components as ui
 
 log = logging.getLogger("gaplens.pages.presentation")
 

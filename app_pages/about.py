@@ -10,12 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages import components as ui
 from data_layers import cache, settings, storage
 from data_layers import palette as pal
 from data_layers.i18n import t
 from data_layers.interface import StoreAPI
 from data_layers.views import View
-from pages import components as ui
 
 # word in a dataset's notes or title that marks the shipped sample as illustrative
 SAMPLE_MARK = "synthetic"

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import components as ui
 from data_layers import cache, settings, uploads
 from data_layers.i18n import t
 from data_layers.importers import KINDS, import_file, slug, validate
@@ -29,7 +30,6 @@ from data_layers.importers.preview import Preview, preview
 from data_layers.importers.report import ACCEPTED, NO_DATA, PARTIAL, UNCHANGED, Report, page_words
 from data_layers.interface import StoreAPI
 from data_layers.views import View
-from pages import components as ui
 
 TYPES = {"official": ["csv", "txt", "tsv", "xlsx", "parquet"],
          "citizen": ["csv", "txt", "tsv", "xlsx", "geojson", "json"],

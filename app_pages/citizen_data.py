@@ -12,11 +12,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import components as ui
 from data_layers import cache, i18n, quality, schema, views
 from data_layers.i18n import t
 from data_layers.interface import StoreAPI
 from data_layers.views import View
-from pages import components as ui
 
 GATE_SYMBOL = {True: "✓", False: "✕", None: "?"}
 SCORE_MAX = 3

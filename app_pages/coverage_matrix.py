@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import components as ui
 from data_layers import cache, figures, views
 from data_layers import palette as pal
 from data_layers.i18n import t
 from data_layers.interface import StoreAPI
 from data_layers.views import View
-from pages import components as ui
 
 
 def body(gs: StoreAPI, v: View) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import components as ui
 from data_layers import cache, i18n, views
 from data_layers.i18n import t
 from data_layers.interface import StoreAPI
 from data_layers.views import View
-from pages import components as ui
 
 TOP_AREAS = 10  # a list a meeting can read out; the gap map shows all of them
 
