@@ -54,7 +54,7 @@ PAGE = "gap_map"
 """The page every session opens (its ``st.Page`` url path)."""
 
 FILTER_KEYS: tuple[str, ...] = ("w.as_of", "w.group", "w.indicator")
-"""Widget keys (``pages/components.sidebar``) a session changes, in turn: as-of year, group,
+"""Widget keys (``app_pages/components.sidebar``) a session changes, in turn: as-of year, group,
 indicator. Keys, not labels: labels are translated, keys are the app's stable names."""
 
 RUN_TIMEOUT_S = 120.0  # one rerun that takes longer is counted as an error (a hung session)

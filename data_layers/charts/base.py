@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from .. import vocabulary as voc
+from ..interface import StoreAPI
 from ..settings import PROJECT_DIR
 
 log = logging.getLogger("data_layers.figures")
@@ -73,7 +74,7 @@ class Answer:
 
 Question = Callable[..., Answer]
 """``question(store, view, **options) -> Answer``: what the chart shows, asked of the store."""
-Drawing = Callable[[Answer, Any, Any], ChartResult]
+Drawing = Callable[[Answer, StoreAPI, Any], ChartResult]
 """``drawing(answer, store, view) -> ChartResult``: the figure, its words and its text alternative
 (the store is passed for catalogue labels only: translation happens here, at the edge)."""
 
@@ -97,7 +98,7 @@ class ChartSpec:
     @classmethod
     def of(cls, name: str, title_key: str, question: Question, drawing: Drawing, help_key: str = "") -> ChartSpec:
         """A chart made of a question and a drawing; ``build`` asks the one and draws the other."""
-        def build(store: Any, view: Any, **options: Any) -> ChartResult:
+        def build(store: StoreAPI, view: Any, **options: Any) -> ChartResult:
             return drawing(question(store, view, **options), store, view)
 
         return cls(name, title_key, build, help_key, question, drawing)
