@@ -49,10 +49,7 @@ def main() -> None:
     view, _notices = ui.sync_view(gs)
     ui.write_url(view)
     ui.inject_css(view)
-    pages = [st.Page(p.path, title=t(p.title_key, view.lang), icon=p.icon, url_path=p.slug,
-                     default=p.slug == ui.DEFAULT_PAGE)
-             for p in ui.available_pages()]
-    current = st.navigation(pages, position="hidden" if view.present else "sidebar")
+    current = st.navigation(ui.nav_pages(view.lang), position="hidden" if view.present else "sidebar")
     # the page about to run, before the sidebar draws its share link (else the link named the
     # page this session was on before: issue 15)
     ui.set_current_slug(getattr(current, "url_path", "") or ui.DEFAULT_PAGE)

@@ -4,7 +4,7 @@ The app (``dashboard.py``) is opened on the Gap map page (``pages/gap_map.py``) 
 view, then the sidebar's group filter (``w.group``) is changed and the rerun timed: first to groups
 never shown before (query results not yet in ``st.cache_data``: the honest case), then back to
 groups already shown (served from the cache). Every rerun runs the entry script, as the server
-does (the same ``PagesManager`` setting the page tests use).
+does (the app has no ``pages/`` folder, so Streamlit never runs a page script alone).
 """
 
 from __future__ import annotations
@@ -27,19 +27,6 @@ FILTER_KEY = "w.group"
 APPTEST_TIMEOUT_S = 120  # a first run imports plotly/geopandas and opens the store
 
 
-def _run_entry_script_on_every_rerun() -> None:
-    """AppTest would run the page alone from the second run on; the server runs ``dashboard.py``."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    PagesManager.__init__ = init  # type: ignore[method-assign]
-
-
 def measure(data_dir: Path, repeats: int) -> dict[str, Any]:
     if not DASHBOARD.is_file() or not (PROJECT_DIR / PAGE).is_file():
         return {"available": False, "note": f"{PAGE} or dashboard.py does not exist yet: not measured"}
@@ -47,7 +34,6 @@ def measure(data_dir: Path, repeats: int) -> dict[str, Any]:
     mon = RssMonitor()
     from streamlit.testing.v1 import AppTest
 
-    _run_entry_script_on_every_rerun()
     t0 = time.perf_counter()
     at = AppTest.from_file(str(DASHBOARD), default_timeout=APPTEST_TIMEOUT_S)
     at.run()

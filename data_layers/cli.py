@@ -86,7 +86,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"sample --out {out}: refused, {why}. Regenerating would replace that store's datasets, "
                          "areas and catalogues; give --force to do so, or choose an empty folder. Nothing was written.")
     store = sample.generate(out)
-    n = store.query("SELECT count(*) AS n FROM observations")["n"].iloc[0]
+    n = store.observation_count()
     print(f"sample written to {args.out}: {len(store.datasets())} datasets, {n} observations")
     return EXIT_OK
 

@@ -312,11 +312,11 @@ def unknown_codes(store_or_data_dir: Any = None) -> tuple[list[str], list[str]]:
     if not known:
         return [], []
     codes = set(storage.read_catalogue(data_dir, "indicators")["code"])
-    if hasattr(store_or_data_dir, "query"):
+    if hasattr(store_or_data_dir, "observed_indicators"):
         from .store import QueryError
 
         try:
-            codes |= set(store_or_data_dir.query("SELECT DISTINCT indicator FROM observations")["indicator"].dropna())
+            codes |= set(store_or_data_dir.observed_indicators())
         except QueryError as e:  # an empty store has no observations view; the catalogue suffices
             log.debug("no observed indicator codes: %s", e)
     unknown, national = [], []

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import vocabulary as voc
+
 # --- Okabe–Ito (2008) colour-blind-safe set -----------------------------------------------------
 OKABE_ITO: dict[str, str] = {
     "black": "#000000",
@@ -64,13 +66,13 @@ class StatusStyle:
 # ``suppressed`` (measured, not published) are drawn as classes of their own because a reader
 # must see them at a glance. Lightness (L*) steps: 35, 71, 81, 89, 48, 58, 100.
 STATUS_STYLES: dict[str, StatusStyle] = {
-    "current": StatusStyle("current", "#005787", "●", ""),              # Okabe–Ito blue, darker
-    "filled": StatusStyle("filled", "#E69F00", "▲", "."),               # Okabe–Ito orange
-    "stale": StatusStyle("stale", "#96D1F1", "◐", "/"),                 # Okabe–Ito sky blue, lighter
-    "aggregate_only": StatusStyle("aggregate_only", "#F0E442", "Σ", "-"),  # Okabe–Ito yellow
-    "missing": StatusStyle("missing", "#BB5300", "✕", "x"),             # Okabe–Ito vermillion, darker
-    "suppressed": StatusStyle("suppressed", "#8C8C8C", "▨", "\\"),      # hatched grey
-    "not_applicable": StatusStyle("not_applicable", "#FFFFFF", "–", ""),  # blank
+    voc.CURRENT: StatusStyle(voc.CURRENT, "#005787", "●", ""),              # Okabe–Ito blue, darker
+    voc.FILLED: StatusStyle(voc.FILLED, "#E69F00", "▲", "."),               # Okabe–Ito orange
+    voc.STALE: StatusStyle(voc.STALE, "#96D1F1", "◐", "/"),                 # Okabe–Ito sky blue, lighter
+    voc.AGGREGATE_ONLY: StatusStyle(voc.AGGREGATE_ONLY, "#F0E442", "Σ", "-"),  # Okabe–Ito yellow
+    voc.MISSING: StatusStyle(voc.MISSING, "#BB5300", "✕", "x"),             # Okabe–Ito vermillion, darker
+    voc.SUPPRESSED: StatusStyle(voc.SUPPRESSED, "#8C8C8C", "▨", "\\"),      # hatched grey
+    voc.NOT_APPLICABLE: StatusStyle(voc.NOT_APPLICABLE, "#FFFFFF", "–", ""),  # blank
 }
 STATUS_ORDER: tuple[str, ...] = tuple(STATUS_STYLES)
 

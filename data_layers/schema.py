@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from . import vocabulary
+
 TOTAL = "_T"
 """SDMX code meaning "no breakdown on this dimension"."""
 
@@ -296,9 +298,8 @@ CELL_COLUMNS: tuple[tuple[str, str], ...] = (
                             "or later); false when raised and not; empty when never raised."),
 )
 
-STATUSES: tuple[str, ...] = ("current", "stale", "aggregate_only", "missing", "not_applicable")
-CGD_STATUSES: tuple[str, ...] = ("none", "present", "stale")
-HEADLINES: tuple[str, ...] = ("covered", "filled", "blind_spot", "not_applicable")
+# the words of the coverage table live in one module (re-exported here for older callers)
+STATUSES, CGD_STATUSES, HEADLINES = vocabulary.STATUSES, vocabulary.CGD_STATUSES, vocabulary.HEADLINES
 
 
 def arrow_schema(columns: tuple[Column, ...]) -> pa.Schema:

@@ -551,3 +551,35 @@ def copy_default_catalogues(data_dir: Path, names: Iterable[str] = CATALOGUE_FIL
     for name in names:
         src = DEFAULT_TABLES_DIR / CATALOGUE_FILES[name]
         atomic_write_bytes(data_dir / CATALOGUE_FILES[name], src.read_bytes())
+
+
+def release_changes(old_path: Path, new: pd.DataFrame, *, key: list[str], figure: list[str]) -> dict[str, int]:
+    """Figures added, removed, changed and unchanged between a stored release and a new one.
+
+    One hash join in DuckDB over the ``key`` and ``figure`` columns only, the previous release read
+    straight from its parquet file. Returns ``{}`` (and logs why) when the comparison fails.
+    """
+    import duckdb
+
+    def text(cols: list[str]) -> str:
+        return " || chr(31) || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '')" for c in cols)
+
+    con = duckdb.connect()
+    try:
+        con.register("new_release", new)
+        cols = ", ".join(f'"{c}"' for c in key + figure)
+        con.register("old_release", con.read_parquet(str(old_path)).select(cols))
+        k, f = text(key), text(figure)
+        row = con.execute(
+            f"WITH a AS (SELECT {k} AS k, min({f}) AS f FROM old_release GROUP BY 1), "
+            f"b AS (SELECT {k} AS k, min({f}) AS f FROM new_release GROUP BY 1) "
+            "SELECT count(*) FILTER (WHERE a.k IS NULL), count(*) FILTER (WHERE b.k IS NULL), "
+            "count(*) FILTER (WHERE a.k IS NOT NULL AND b.k IS NOT NULL AND a.f <> b.f), "
+            "count(*) FILTER (WHERE a.k IS NOT NULL AND b.k IS NOT NULL AND a.f = b.f) "
+            "FROM a FULL OUTER JOIN b ON a.k = b.k").fetchone()
+    except (duckdb.Error, OSError) as e:
+        log.warning("cannot compare with the previous release: %s", e)
+        return {}
+    finally:
+        con.close()
+    return {"added": int(row[0]), "removed": int(row[1]), "changed": int(row[2]), "unchanged": int(row[3])}

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import i18n, settings
+from .interface import StoreAPI
 
 METRICS: tuple[str, ...] = ("status", "gap", "blind_spot")
 SORTS: tuple[str, ...] = ("code", "gap")
@@ -67,7 +68,7 @@ class View:
     # --- URL round trip ---------------------------------------------------------------------
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str | list[str]], *, store: Any) -> tuple[View, list[str]]:
+    def from_params(cls, params: Mapping[str, str | list[str]], *, store: StoreAPI) -> tuple[View, list[str]]:
         """A validated view from URL query parameters, and one notice per value that was refused.
 
         Unknown parameter names are ignored silently (other tools add their own); known ones
@@ -266,7 +267,7 @@ def encode_story_item(slug: str, view: View | None = None) -> str:
     return STORY_PARAM_SEP.join([slug, *pairs])
 
 
-def story_step(view: View, *, store: Any, step: int | None = None) -> tuple[str | None, View, list[str]]:
+def story_step(view: View, *, store: StoreAPI, step: int | None = None) -> tuple[str | None, View, list[str]]:
     """The page slug and the validated view of a story step (``view.step`` by default).
 
     The step's overrides are applied on top of the presentation's language and switches and
@@ -289,7 +290,7 @@ def story_step(view: View, *, store: Any, step: int | None = None) -> tuple[str 
 
 # --- describing a view in words ---------------------------------------------------------------
 
-def describe(view: View, store: Any, lang: str | None = None) -> str:
+def describe(view: View, store: StoreAPI, lang: str | None = None) -> str:
     """The filters in words, for every figure's subtitle and every export's header.
 
     E.g. ``Persons with disabilities · Safe drinking water (6.1.1) · regions · as of 2024,
@@ -313,14 +314,14 @@ def describe(view: View, store: Any, lang: str | None = None) -> str:
     return i18n.t("describe.sep", lang).join(parts)
 
 
-def group_label(store: Any, group: str, lang: str) -> str:
+def group_label(store: StoreAPI, group: str, lang: str) -> str:
     """A group's name from the group catalogue (translated column when present)."""
     rows = _catalogue(store)["group_rows"]
     row = rows.get(group)
     return i18n.catalogue_text(row, "label", lang) if row is not None else group
 
 
-def indicator_label(store: Any, code: str, lang: str, *, full: bool = False) -> str:
+def indicator_label(store: StoreAPI, code: str, lang: str, *, full: bool = False) -> str:
     """``Safe drinking water (6.1.1)``, or the full framework title with ``full=True``."""
     row = _catalogue(store)["indicator_rows"].get(code)
     if row is None:
@@ -329,7 +330,7 @@ def indicator_label(store: Any, code: str, lang: str, *, full: bool = False) -> 
     return i18n.t("describe.indicator", lang, title=title, code=code)
 
 
-def indicator_title(store: Any, code: str, lang: str, *, full: bool = False) -> str:
+def indicator_title(store: StoreAPI, code: str, lang: str, *, full: bool = False) -> str:
     """The indicator's title alone (short by default)."""
     row = _catalogue(store)["indicator_rows"].get(code)
     if row is None:
@@ -337,7 +338,7 @@ def indicator_title(store: Any, code: str, lang: str, *, full: bool = False) -> 
     return _full_title(store, code, row, lang) if full else i18n.catalogue_text(row, "short_title", lang)
 
 
-def _full_title(store: Any, code: str, row: Mapping[str, Any], lang: str) -> str:
+def _full_title(store: StoreAPI, code: str, row: Mapping[str, Any], lang: str) -> str:
     """The framework title in ``lang`` (imported with ``import framework``), English marked
     " (EN)" when the language has none; the catalogue's own translation column wins."""
     from . import framework
@@ -359,13 +360,13 @@ def level_label(level: int, lang: str, *, plural: bool = True) -> str:
     return i18n.t(f"level.other.{form}", lang, level=level)
 
 
-def area_name(store: Any, code: str | None) -> str:
+def area_name(store: StoreAPI, code: str | None) -> str:
     if not code:
         return ""
     return _catalogue(store)["areas"].get(code, code)
 
 
-def home_area(store: Any) -> str | None:
+def home_area(store: StoreAPI) -> str | None:
     """The country whose regions the store holds: the commonest parent of level-1 areas."""
     return _catalogue(store)["home"]
 
@@ -375,7 +376,7 @@ def home_area(store: Any) -> str | None:
 _CATALOGUE_CACHE: dict[tuple[str, str], dict[str, Any]] = {}
 
 
-def _catalogue(store: Any) -> dict[str, Any]:
+def _catalogue(store: StoreAPI) -> dict[str, Any]:
     """Codes the URL may name, read once per store content version."""
     key = (str(getattr(store, "data_dir", id(store))), str(getattr(store, "version", "")))
     hit = _CATALOGUE_CACHE.get(key)
@@ -405,7 +406,7 @@ def _catalogue(store: Any) -> dict[str, Any]:
     return cat
 
 
-def catalogue(store: Any) -> dict[str, Any]:
+def catalogue(store: StoreAPI) -> dict[str, Any]:
     """Public read-only access to the cached catalogue lookups (codes, names, levels)."""
     return _catalogue(store)
 

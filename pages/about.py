@@ -7,14 +7,13 @@ and the sample data's "synthetic, illustrative" notice.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from data_layers import cache, settings, storage
 from data_layers import palette as pal
 from data_layers.i18n import t
+from data_layers.interface import StoreAPI
 from data_layers.views import View
 from pages import components as ui
 
@@ -22,7 +21,7 @@ from pages import components as ui
 SAMPLE_MARK = "synthetic"
 
 
-def body(gs: Any, v: View) -> None:
+def body(gs: StoreAPI, v: View) -> None:
     lng = v.lang
     ui.header("ui.about.title", "ui.about.lead", v, describe=False)
     if is_sample(gs):
@@ -66,7 +65,7 @@ def body(gs: Any, v: View) -> None:
     st.markdown(t("ui.about.software", lng))
 
 
-def broken_datasets(gs: Any, v: View) -> None:
+def broken_datasets(gs: StoreAPI, v: View) -> None:
     """Datasets the store skips because a file cannot be read: named, so an operator can act."""
     broken = getattr(gs, "broken", None) or []
     if not broken:
@@ -78,7 +77,7 @@ def broken_datasets(gs: Any, v: View) -> None:
                                       reason=ui.inert(b.reason)) for b in broken))
 
 
-def is_sample(gs: Any) -> bool:
+def is_sample(gs: StoreAPI) -> bool:
     """True when the data is the shipped synthetic sample (or anything labelled synthetic)."""
     try:
         if gs.data_dir.resolve() == settings.DEFAULT_DATA_DIR.resolve():

@@ -7,19 +7,18 @@ official and citizen figures disagree.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from data_layers import cache, i18n, views
 from data_layers import palette as pal
 from data_layers.i18n import t
+from data_layers.interface import StoreAPI
 from data_layers.views import View
 from pages import components as ui
 
 
-def body(gs: Any, v: View) -> None:
+def body(gs: StoreAPI, v: View) -> None:
     lng = v.lang
     cat = views.catalogue(gs)
     home = views.home_area(gs)
@@ -72,7 +71,7 @@ def body(gs: Any, v: View) -> None:
     disagreements(series.data, v)
 
 
-def brief_button(gs: Any, v: View, area: str) -> None:
+def brief_button(gs: StoreAPI, v: View, area: str) -> None:
     """One click: this area's evidence brief as a PDF, made only when the button is pressed."""
     try:
         from data_layers import exports
@@ -87,7 +86,7 @@ def brief_button(gs: Any, v: View, area: str) -> None:
                        icon=":material/picture_as_pdf:", help=t("ui.profile.brief_help", v.lang))
 
 
-def area_choices(gs: Any, area: str, home: str | None) -> list[str]:
+def area_choices(gs: StoreAPI, area: str, home: str | None) -> list[str]:
     """The country first, then regions and provinces by name (98 on the sample: a searchable list)."""
     areas = cache.areas()
     sub = areas[areas["level"] > 0].sort_values(["level", "name"])
@@ -97,7 +96,7 @@ def area_choices(gs: Any, area: str, home: str | None) -> list[str]:
     return codes
 
 
-def headline(gs: Any, v: View, area: str) -> None:
+def headline(gs: StoreAPI, v: View, area: str) -> None:
     lng = v.lang
     level = views.catalogue(gs)["area_levels"].get(area, v.level)
     scores = cache.area_scores(level=level, as_of=v.as_of, window=v.window, groups=None)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from data_layers import cache, i18n, quality, schema, views
 from data_layers.i18n import t
+from data_layers.interface import StoreAPI
 from data_layers.views import View
 from pages import components as ui
 
@@ -21,7 +22,7 @@ GATE_SYMBOL = {True: "✓", False: "✕", None: "?"}
 SCORE_MAX = 3
 
 
-def body(gs: Any, v: View) -> None:
+def body(gs: StoreAPI, v: View) -> None:
     lng = v.lang
     ui.header("ui.citizen.title", "ui.citizen.lead", v, describe=False)
     ds = cache.datasets(source_kind="citizen")
@@ -54,7 +55,7 @@ def filled_cells(cells: pd.DataFrame) -> pd.DataFrame:
     return f[f["dataset_id"] != ""]
 
 
-def card(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
+def card(gs: StoreAPI, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
     lng = v.lang
     with st.container(border=True):
         top, badge = st.columns([4, 1.3], vertical_alignment="top")
@@ -115,7 +116,7 @@ def participation(rec: dict[str, Any], lng: str) -> None:
     st.markdown("\n".join(f"- **{label}:** {_text(value)}" for label, value in rows))
 
 
-def fills_block(gs: Any, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
+def fills_block(gs: StoreAPI, rec: dict[str, Any], fills: pd.DataFrame, v: View) -> None:
     """Which official gaps this dataset fills, counted per admin level (regions, provinces)."""
     lng = v.lang
     why = quality.verdict_reason_text(str(rec.get("verdict_reason") or ""), lng)

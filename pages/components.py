@@ -32,6 +32,19 @@ import streamlit as st
 from data_layers import cache, i18n, views
 from data_layers import palette as pal
 from data_layers.i18n import t
+from data_layers.interface import StoreAPI
+from data_layers.tables import (  # noqa: F401  (moved there, shared with the exports; re-exported)
+    CGD_WORD_COLUMNS,
+    COLUMN_KEYS,
+    MISSING,
+    STATUS_WORD_COLUMNS,
+    _flag_pairs,
+    _fmt,
+    _status_word,
+    csv_bytes,
+    display_table,
+    unique_names,
+)
 from data_layers.views import View
 
 log = logging.getLogger("gaplens.pages")
@@ -72,8 +85,6 @@ _VIEW = "gl.view"
 _SYNCED = "gl.synced"
 _NOTICES = "gl.notices"
 
-MISSING = "—"
-"""How a missing value is written in tables (an empty cell in CSV downloads)."""
 
 WINDOW_MAX = 15  # the slider's top: beyond 15 years "current" stops meaning anything for policy
 CHART_KEYS_SEEN = "gl.chart_keys"
@@ -106,7 +117,7 @@ def lang() -> str:
     return view().lang
 
 
-def sync_view(gs: Any) -> tuple[View, list[str]]:
+def sync_view(gs: StoreAPI) -> tuple[View, list[str]]:
     """Reconcile the session's view with the URL (see the module docstring); returns the view
     and the notices about refused URL values (shown once, on the run that read them).
 
@@ -316,7 +327,7 @@ def inject_css(v: View) -> None:
 
 # --- sidebar ---------------------------------------------------------------------------------
 
-def sidebar(gs: Any, v: View) -> None:
+def sidebar(gs: StoreAPI, v: View) -> None:
     """The shared filters, display switches, the story builder and the link to this view."""
     lng = v.lang
     cat = views.catalogue(gs)
@@ -466,30 +477,30 @@ def entry_started() -> None:
 
 
 def _ensure_entrypoint() -> None:
-    """Rerun through ``dashboard.py`` when Streamlit ran this page script on its own.
+    """Rerun once through ``dashboard.py`` when this page script ran without the entry script.
 
-    With a ``pages/`` folder beside the entry script, Streamlit starts in its legacy multipage
-    mode and stays there until the entry script calls ``st.navigation``. If the first request a
-    fresh server gets is a deep link (``/gap_map?...``), it runs the page alone: no sidebar, no
-    URL sync, a navigation listing every file of ``pages/``, for every later visitor too. The
-    page then switches the server to ``st.navigation`` mode and reruns; the page keeps its URL
-    path, which is the hash ``st.Page(url_path=...)`` gives it, so the visitor lands where they
-    asked. (``PagesManager.uses_pages_directory`` is what ``st.navigation`` itself sets.)
+    With a ``pages/`` folder beside the entry script, Streamlit starts in its legacy multipage mode
+    and stays there until the entry script calls ``st.navigation``. If the first request a fresh
+    server gets is a deep link (``/gap_map?...``), it runs the page alone: no sidebar, no URL sync,
+    a navigation listing every file of ``pages/``, for every later visitor too. The page then
+    declares the app's pages with ``st.navigation`` itself (Streamlit's own API, which ends the
+    legacy mode for the server) and asks for one rerun (documented ``st.rerun``), which goes through
+    the entry script; if even that rerun does not, it renders alone instead of rerunning for ever.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    # The run's own marker, not only the server-wide flag: when several first visitors arrive at
-    # once, the first page to get here flips the flag while the others are already running alone
-    # (seen with 10 simultaneous sessions on a fresh server: pages without their sidebar).
-    # One retry per session, so that a page started on its own (``streamlit run pages/x.py``)
-    # renders alone instead of rerunning for ever.
+    # The run's own marker: set by the entry script on this thread at the start of the run.
     entered, _RUN.entered = getattr(_RUN, "entered", False), False
     retried = st.session_state.get(_ENTRY_RETRIED, False)
     st.session_state[_ENTRY_RETRIED] = not entered
-    if PagesManager.uses_pages_directory or (not entered and not retried):
-        log.log(logging.INFO, "page script ran without the entry script: switching to st.navigation and rerunning")
-        PagesManager.uses_pages_directory = False
+    if not entered and not retried:
+        log.log(logging.INFO, "page script ran without the entry script: declaring the pages, rerunning")
+        st.navigation(nav_pages(i18n.DEFAULT_LANG), position="hidden")
         st.rerun()
+
+
+def nav_pages(lang: str) -> list[Any]:
+    """The app's pages as ``st.Page`` objects, titled in ``lang`` (the entry script's navigation)."""
+    return [st.Page(p.path, title=t(p.title_key, lang), icon=p.icon, url_path=p.slug, default=p.slug == DEFAULT_PAGE)
+            for p in available_pages()]
 
 
 def header(title_key: str, lead_key: str, v: View, *, describe: bool = True, **kw: Any) -> None:
@@ -589,131 +600,6 @@ def table(df: pd.DataFrame, v: View, *, key: str, name: str, height: int | str =
     return shown
 
 
-COLUMN_KEYS: dict[str, str] = {
-    "indicator": "ui.col.indicator", "area_code": "ui.col.area_code", "area_name": "ui.col.area_name",
-    "group": "ui.col.group_code", "group_id": "ui.col.group_code", "group_label": "ui.col.group_label",
-    "class": "ui.col.class", "status": "ui.col.status", "level": "ui.col.level",
-    "official_latest_year": "ui.col.official_latest_year", "official_value": "ui.col.official_value",
-    "total_latest_year": "ui.col.total_latest_year", "total_value": "ui.col.total_value",
-    "total_year": "ui.col.total_latest_year",
-    "cgd_status": "ui.col.cgd_status", "cgd_latest_year": "ui.col.cgd_latest_year", "cgd_value": "ui.col.cgd_value",
-    "cgd_n": "ui.col.cgd_n", "cgd_datasets": "ui.col.cgd_datasets", "outcome_gap": "ui.col.outcome_gap",
-    "cgd_reason": "ui.col.cgd_reason", "cgd_diff": "ui.col.cgd_diff", "cgd_disagrees": "ui.col.cgd_disagrees",
-    "outcome_gap_year": "ui.col.outcome_gap_year", "official_dataset": "ui.col.official_dataset",
-    "official_producer": "ui.col.official_producer", "citizen_producer": "ui.col.citizen_producer",
-    "applicable": "ui.col.applicable", "n_current": "ui.col.n_current", "n_filled": "ui.col.n_filled",
-    "n_blind_spot": "ui.col.n_blind_spot", "gap_score": "ui.col.gap_score",
-    "blind_spot_score": "ui.col.blind_spot_score", "year": "ui.col.year", "value": "ui.col.value",
-    "lower": "ui.col.lower", "upper": "ui.col.upper", "n": "ui.col.n", "datasets": "ui.col.datasets",
-    "source_kind": "ui.col.source_kind", "disagrees": "ui.col.disagrees", "covered": "ui.col.covered",
-    "filled": "ui.col.filled", "blind_spot": "ui.col.blind_spot", "cells": "ui.col.cells",
-    "share_covered": "ui.col.share_covered", "share_filled": "ui.col.share_filled",
-    "share_blind_spot": "ui.col.share_blind_spot", "dataset_id": "ui.col.dataset_id",
-    "parts_status": "ui.col.parts_status", "parent_gaps": "ui.col.parent_gaps", "raised_on": "ui.col.raised_on",
-    "closed_since_raised": "ui.col.closed_since_raised",
-}
-STATUS_WORD_COLUMNS = ("status",)
-CGD_WORD_COLUMNS = ("cgd_status",)
-
-
-def _flag_pairs(columns: Sequence[str]) -> list[tuple[str, str]]:
-    """(value column, suppressed flag) pairs: ``official_value``/``official_suppressed``,
-    ``cgd_value``/``cgd_suppressed``, ``value``/``suppressed``."""
-    cols = set(columns)
-    pairs = []
-    for c in columns:
-        if not c.endswith("suppressed"):
-            continue
-        prefix = c[: -len("suppressed")]
-        for cand in (f"{prefix}value", prefix.rstrip("_")):
-            if cand and cand in cols and cand != c:
-                pairs.append((cand, c))
-                break
-    return pairs
-
-
-def _fmt(x: Any) -> str:
-    """A number as people write it: 0 stays 0, integers without decimals, others unpadded."""
-    if isinstance(x, bool):
-        return str(x)
-    f = float(x)
-    if f.is_integer() and abs(f) < 1e15:
-        return str(int(f))
-    return f"{f:.4g}" if abs(f) < 1 else f"{round(f, 2):g}"
-
-
-def display_table(df: pd.DataFrame, lng: str) -> pd.DataFrame:
-    """The table as people read it: suppressed values spelled out, missing as "—", 0 as 0,
-    status codes in words, readable column names. The CSV download is this table."""
-    if df is None or df.empty:
-        return pd.DataFrame()
-    out = df.copy().reset_index(drop=True)
-    pairs = _flag_pairs([str(c) for c in out.columns])
-    flags = {flag for _, flag in pairs}
-    suppressed_word = t("ui.table.suppressed", lng)
-    yes, no = t("ui.table.yes", lng), t("ui.table.no", lng)
-    for col in out.columns:
-        s = out[col]
-        name = str(col)
-        if name in flags:
-            continue
-        pair_flag = next((f for v_, f in pairs if v_ == name), None)
-        flag = out[pair_flag].fillna(False).astype(bool) if pair_flag else None
-        if pd.api.types.is_bool_dtype(s):
-            out[col] = [MISSING if pd.isna(x) else (yes if x else no) for x in s]
-            continue
-        if name in STATUS_WORD_COLUMNS:
-            out[col] = [MISSING if pd.isna(x) else _status_word(str(x), lng) for x in s]
-            continue
-        if name in CGD_WORD_COLUMNS:
-            out[col] = [MISSING if pd.isna(x) else t(f"ui.cgd.{x}", lng) for x in s]
-            continue
-        is_num = pd.api.types.is_numeric_dtype(s)
-        vals = []
-        for i, x in enumerate(s):
-            if flag is not None and bool(flag.iloc[i]):
-                vals.append(suppressed_word)
-            elif x is None or (not isinstance(x, str) and pd.isna(x)):
-                vals.append(MISSING)
-            elif is_num:
-                vals.append(_fmt(x))
-            else:
-                text = str(x)
-                vals.append(text if text.strip() else MISSING)
-        out[col] = pd.Series(vals, dtype=object)
-    out = out.drop(columns=[c for c in out.columns if str(c) in flags])
-    out.columns = unique_names([t(COLUMN_KEYS[str(c)], lng) if str(c) in COLUMN_KEYS else str(c)
-                                for c in out.columns])
-    return out
-
-
-def unique_names(names: Sequence[str]) -> list[str]:
-    """Column headers made unique (a table cannot show two columns of one name)."""
-    seen: dict[str, int] = {}
-    out = []
-    for n in names:
-        seen[n] = seen.get(n, 0) + 1
-        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
-    return out
-
-
-def _status_word(code: str, lng: str) -> str:
-    if code in pal.STATUS_STYLES or code in pal.HEADLINE_STYLES:
-        return t(pal.status_style(code).label_key, lng)
-    return code
-
-
-def csv_bytes(shown: pd.DataFrame) -> bytes:
-    """CSV of exactly the table shown ("—" written as an empty cell, the CSV way of "missing");
-    formula-like text is neutralised when the exports module is there."""
-    out = shown.replace({MISSING: None})
-    try:
-        from data_layers.exports import table_csv
-    except ImportError:
-        return out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
-    return table_csv(out)
-
-
 def download_buttons(result: Any, shown: pd.DataFrame, *, key: str, v: View) -> None:
     """PNG, SVG, PDF, CSV, XLSX and a data package of a chart, under it (see :mod:`pages.downloads`)."""
     from pages import downloads
@@ -773,7 +659,7 @@ def share(n: int | float, d: int | float) -> float | None:
 
 # --- the evidence register ---------------------------------------------------------------------
 
-def register_panel(gs: Any, v: View, *, area: str | None = None) -> None:
+def register_panel(gs: StoreAPI, v: View, *, area: str | None = None) -> None:
     """The evidence register entries about what is shown (indicator, group, and ``area`` when one
     is open), its CSV, and a small form to record a presentation; the form is hidden in read-only
     mode. Free text is shown in a table (plain text), never as Markdown."""
@@ -800,7 +686,7 @@ def register_panel(gs: Any, v: View, *, area: str | None = None) -> None:
         _register_form(gs, v, area)
 
 
-def _register_form(gs: Any, v: View, area: str | None) -> None:
+def _register_form(gs: StoreAPI, v: View, area: str | None) -> None:
     from data_layers import register
 
     lng = v.lang

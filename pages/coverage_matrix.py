@@ -7,18 +7,17 @@ indicator titles show on hover.
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from data_layers import cache, figures, views
 from data_layers import palette as pal
 from data_layers.i18n import t
+from data_layers.interface import StoreAPI
 from data_layers.views import View
 from pages import components as ui
 
 
-def body(gs: Any, v: View) -> None:
+def body(gs: StoreAPI, v: View) -> None:
     lng = v.lang
     ui.header("ui.matrix.title", "ui.matrix.lead", v)
     cat = views.catalogue(gs)
@@ -57,7 +56,7 @@ def body(gs: Any, v: View) -> None:
         ui.link("area_profile", t("ui.matrix.profile_link", lng, area=area_name), v)
 
 
-def area_choices(gs: Any, v: View) -> list[str]:
+def area_choices(gs: StoreAPI, v: View) -> list[str]:
     """Areas of the view's level, the selected one kept even when it is of another level."""
     areas = cache.areas(level=v.level)
     codes = list(areas.sort_values("name")["code"])

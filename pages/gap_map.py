@@ -13,18 +13,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data_layers import cache, quality, views
+from data_layers import cache, quality, views, vocabulary
 from data_layers import palette as pal
 from data_layers.i18n import t
+from data_layers.interface import StoreAPI
 from data_layers.views import View
 from pages import components as ui
 
 # map classes where official data has no current figure for the group (a comment, not a string:
 # Streamlit would draw a bare string literal in a page script)
-GAP_CLASSES = ("filled", "stale", "aggregate_only", "missing")
+GAP_CLASSES = vocabulary.GAP_CLASSES
 
 
-def body(gs: Any, v: View) -> None:
+def body(gs: StoreAPI, v: View) -> None:
     lng = v.lang
     group = views.group_label(gs, v.group, lng)
     ui.header("ui.gap_map.title", "ui.gap_map.lead", v, group=group)
@@ -81,7 +82,7 @@ def clicked_area(event: Any, result: Any) -> str | None:
     return None
 
 
-def brief_button(gs: Any, v: View) -> None:
+def brief_button(gs: StoreAPI, v: View) -> None:
     """The indicator's evidence brief across the areas shown, made only when the button is pressed."""
     try:
         from data_layers import exports
@@ -96,7 +97,7 @@ def brief_button(gs: Any, v: View) -> None:
                        icon=":material/picture_as_pdf:", help=t("ui.gap_map.brief_help", v.lang))
 
 
-def speaks_for(gs: Any, v: View, data: pd.DataFrame) -> None:
+def speaks_for(gs: StoreAPI, v: View, data: pd.DataFrame) -> None:
     """Areas where official data has no current figure: what citizen data says, from whom, how
     trustworthy (the dashboard issue's "done when" in one table)."""
     lng = v.lang

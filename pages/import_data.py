@@ -27,6 +27,7 @@ from data_layers.importers.meta import POINT_KINDS
 from data_layers.importers.official import FORMATS as OFFICIAL_FORMATS
 from data_layers.importers.preview import Preview, preview
 from data_layers.importers.report import ACCEPTED, NO_DATA, PARTIAL, UNCHANGED, Report, page_words
+from data_layers.interface import StoreAPI
 from data_layers.views import View
 from pages import components as ui
 
@@ -99,7 +100,7 @@ def _new_store_form(lng: str) -> None:
         st.code(f"GAPLENS_DATA_DIR={target} make run", language="bash")
 
 
-def body(gs: Any, v: View) -> None:  # noqa: PLR0911 - one early return per missing input
+def body(gs: StoreAPI, v: View) -> None:  # noqa: PLR0911 - one early return per missing input
     lng = v.lang
     ui.header("ui.import.title", "ui.import.lead", v, describe=False)
     if settings.get("read_only"):

@@ -7,19 +7,18 @@ coverage; what data is loaded. Each headline links to the page that explains it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 from data_layers import cache, i18n, views
 from data_layers.i18n import t
+from data_layers.interface import StoreAPI
 from data_layers.views import View
 from pages import components as ui
 
 TOP_AREAS = 10  # a list a meeting can read out; the gap map shows all of them
 
 
-def body(gs: Any, v: View) -> None:
+def body(gs: StoreAPI, v: View) -> None:
     lng = v.lang
     ui.header("ui.overview.title", "ui.overview.lead", v, describe=False)
     st.markdown(f"<p class='gl-filters'>{ui._html(scope_words(gs, v))}</p>", unsafe_allow_html=True)
@@ -63,7 +62,7 @@ def body(gs: Any, v: View) -> None:
     loaded_data(v)
 
 
-def scope_words(gs: Any, v: View) -> str:
+def scope_words(gs: StoreAPI, v: View) -> str:
     """What the headline numbers count: all groups, the goal's (or all) indicators, the level."""
     lng = v.lang
     scope = t("describe.goal", lng, goal=v.goal) if v.goal else t("describe.all_indicators", lng)
@@ -73,7 +72,7 @@ def scope_words(gs: Any, v: View) -> str:
           window=i18n.format_number(v.window, lng, decimals=0))])
 
 
-def sidebar_note(gs: Any, v: View) -> None:
+def sidebar_note(gs: StoreAPI, v: View) -> None:
     """Say that the headline counts every indicator and group, whatever the sidebar picks, and
     link to the page that shows the picked indicator and group (issue 15: it was silent)."""
     if not v.indicator:
@@ -86,7 +85,7 @@ def sidebar_note(gs: Any, v: View) -> None:
                          group=views.group_label(gs, v.group, lng)), v, metric="status")
 
 
-def top_areas(gs: Any, v: View) -> None:
+def top_areas(gs: StoreAPI, v: View) -> None:
     lng = v.lang
     inds = [c for c, g in views.catalogue(gs)["indicators"].items() if g == v.goal] if v.goal else None
     scores = cache.area_scores(level=v.level, as_of=v.as_of, window=v.window, indicators=inds)

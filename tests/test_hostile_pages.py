@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import streamlit as st
@@ -40,11 +39,6 @@ def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_env(hostile_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GAPLENS_DATA_DIR", str(hostile_dir))
 
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        ORIGINAL_PAGES_MANAGER_INIT(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield

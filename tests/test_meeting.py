@@ -185,11 +185,6 @@ def app_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """As in tests/test_pages.py: the copy of the sample, empty caches, st.navigation mode."""
     monkeypatch.setenv("GAPLENS_DATA_DIR", str(data_dir))
 
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        ORIGINAL_INIT(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield

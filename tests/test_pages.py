@@ -52,19 +52,11 @@ def app_env(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point the app at the copy, start every test with empty caches, and keep Streamlit in
     ``st.navigation`` mode between runs, as a running server is.
 
-    A server leaves the legacy ``pages/`` mode for good once the entry script has called
-    ``st.navigation``; AppTest resets that before every run, so from the second run on it would
-    run the page script alone. The page then reruns through the entry script by itself
-    (:func:`test_a_page_run_alone_brings_back_the_entry_script`), but that rerun drops a button
-    click, so the other tests start each run the way the server does.
+    The pages live in ``pages/`` (no ``pages/`` folder), so Streamlit never enters its legacy
+    multipage mode: every run goes through the entry script, in AppTest as on a server.
     """
     monkeypatch.setenv("GAPLENS_DATA_DIR", str(data_dir))
 
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        ORIGINAL_PAGES_MANAGER_INIT(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -131,8 +123,8 @@ def test_page_renders_with_tables_and_downloads(page: str) -> None:
 
 
 def test_a_page_run_alone_brings_back_the_entry_script(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fresh server whose first request is a deep link runs the page script alone (legacy
-    ``pages/`` mode); the page must rerun through ``dashboard.py`` (sidebar, URL sync)."""
+    """A fresh server whose first request is a deep link runs ``dashboard.py`` (sidebar, URL sync)
+    and then the page: with no ``pages/`` folder there is no legacy mode to run the page alone."""
     monkeypatch.setattr(PagesManager, "__init__", ORIGINAL_PAGES_MANAGER_INIT)
     at = app().run()
     at.query_params["group"] = "women"

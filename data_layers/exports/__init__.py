@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..interface import StoreAPI
 from .tables import neutralise, table_csv, table_xlsx
 
 __all__ = ["decorate", "export_figure", "figure_bytes", "make_brief", "neutralise", "table_csv", "table_xlsx"]
@@ -37,7 +38,7 @@ def export_figure(result: Any, view: Any, fmt: str, lang: str = "en", **kw: Any)
     return _ef(result, view, fmt, lang, **kw)
 
 
-def make_brief(store: Any, view: Any = None, **kw: Any) -> bytes:
+def make_brief(store: StoreAPI, view: Any = None, **kw: Any) -> bytes:
     """PDF bytes of the evidence brief for an area (or an indicator); see :mod:`.brief`."""
     from .brief import make_brief as _mb
 

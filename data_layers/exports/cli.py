@@ -22,10 +22,12 @@ from typing import Any
 
 from .. import settings
 from ..cli import EXIT_OK, UsageError, open_store
+from ..interface import StoreAPI
+from .formats import EXPORT_FORMATS
 
 log = logging.getLogger(__name__)
 
-CHART_FORMATS = ("png", "svg", "pdf", "csv", "xlsx")
+CHART_FORMATS = tuple(EXPORT_FORMATS)  # the registry of exports/formats.py
 PAPERS = ("a4", "letter")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -90,7 +92,7 @@ def _check_years(as_of: int | None, window: int | None) -> None:
         raise UsageError(f"--window {window}: expected {WINDOW_RANGE[0]} to {WINDOW_RANGE[1]} years")
 
 
-def _area_codes(store: Any, wanted: list[str] | None, level: int | None) -> list[str]:
+def _area_codes(store: StoreAPI, wanted: list[str] | None, level: int | None) -> list[str]:
     """The areas asked for by ``--area`` (checked, with suggestions) or ``--level``."""
     areas = store.areas()
     if level is not None:
@@ -109,7 +111,7 @@ def _area_codes(store: Any, wanted: list[str] | None, level: int | None) -> list
     return list(dict.fromkeys(wanted or []))
 
 
-def _indicator_jobs(store: Any, wanted: list[str], level: int | None) -> list[tuple[str, dict[str, Any]]]:
+def _indicator_jobs(store: StoreAPI, wanted: list[str], level: int | None) -> list[tuple[str, dict[str, Any]]]:
     """(file stem, make_brief arguments) of one brief per indicator across ``level``."""
     from ..views import DEFAULT_LEVEL
 
@@ -206,7 +208,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_view(store: Any, args: argparse.Namespace, lang: str) -> Any:
+def build_view(store: StoreAPI, args: argparse.Namespace, lang: str) -> Any:
     """A validated View from the command's filters; a refused value is a usage error."""
     from ..views import View
 
@@ -221,22 +223,15 @@ def build_view(store: Any, args: argparse.Namespace, lang: str) -> Any:
     return view
 
 
-def export_chart(store: Any, name: str, view: Any, fmt: str, lang: str) -> bytes:
-    """Bytes of one chart in one format: the decorated figure, or its data with sources."""
-    from .render import export_figure
+def export_chart(store: StoreAPI, name: str, view: Any, fmt: str, lang: str) -> bytes:
+    """Bytes of one chart in one format (``exports/formats.py``): the decorated figure, or its data with sources."""
+    from .formats import export
 
     spec = chart_specs()[name]
-    result = spec.build(store, view)
-    if fmt in ("png", "svg", "pdf"):
-        return export_figure(result, view, fmt, lang)
-    from .tables import table_csv, table_xlsx
-
-    if fmt == "csv":
-        return table_csv(result.data)
-    return table_xlsx(result.data, **table_context(store, result, view, lang))
+    return export(spec.build(store, view), store, view, fmt, lang)
 
 
-def table_context(store: Any, result: Any, view: Any, lang: str) -> dict[str, Any]:
+def table_context(store: StoreAPI, result: Any, view: Any, lang: str) -> dict[str, Any]:
     """Sources, filters in words and the coverage rule for an XLSX download of a chart's data."""
     from ..i18n import t
     from ..views import describe
@@ -253,7 +248,7 @@ def table_context(store: Any, result: Any, view: Any, lang: str) -> dict[str, An
 DATASET_ID_COLUMNS = ("dataset_id", "cgd_datasets", "datasets", "official_datasets")
 
 
-def sources_frame(store: Any, data: Any, lang: str = "en") -> Any:
+def sources_frame(store: StoreAPI, data: Any, lang: str = "en") -> Any:
     """The datasets behind a table: the official ones and every citizen dataset it names.
 
     Coverage cells do not name their official dataset, so all official datasets are listed;

@@ -304,13 +304,9 @@ def refresh_store(data_dir: Path) -> str:
     Returns ``""``, or why the facts could not be written to disk (the store then built them in
     memory, and the next open of the store tries again).
     """
-    from ..store import GapStore
+    from .. import facts
 
-    store = GapStore(data_dir)
-    try:
-        return store.facts_error if store.facts_pending else ""
-    finally:
-        store.close()
+    return facts.refresh(data_dir)
 
 
 def refresh_facts(data_dir: Path, report: Report) -> None:
@@ -365,33 +361,9 @@ def _changes(old_path: Path, new: pd.DataFrame) -> dict[str, int]:
     straight from its parquet file, so the comparison costs about as much as reading both releases
     (it was the slowest step of re-importing a large release, a Python call per cell).
     """
-    import duckdb
-
     new = tidy.finish(new[[c for c in new.columns if not c.startswith("_")]], dataset_id="new",
                       source_kind="official", seq=0)[CHANGE_KEY + CHANGE_FIGURE]
-
-    def text(cols: list[str]) -> str:
-        return " || chr(31) || ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '')" for c in cols)
-
-    con = duckdb.connect()
-    try:
-        con.register("new_release", new)
-        cols = ", ".join(f'"{c}"' for c in CHANGE_KEY + CHANGE_FIGURE)
-        con.register("old_release", con.read_parquet(str(old_path)).select(cols))
-        k, f = text(CHANGE_KEY), text(CHANGE_FIGURE)
-        row = con.execute(
-            f"WITH a AS (SELECT {k} AS k, min({f}) AS f FROM old_release GROUP BY 1), "
-            f"b AS (SELECT {k} AS k, min({f}) AS f FROM new_release GROUP BY 1) "
-            "SELECT count(*) FILTER (WHERE a.k IS NULL), count(*) FILTER (WHERE b.k IS NULL), "
-            "count(*) FILTER (WHERE a.k IS NOT NULL AND b.k IS NOT NULL AND a.f <> b.f), "
-            "count(*) FILTER (WHERE a.k IS NOT NULL AND b.k IS NOT NULL AND a.f = b.f) "
-            "FROM a FULL OUTER JOIN b ON a.k = b.k").fetchone()
-    except (duckdb.Error, OSError) as e:
-        log.warning("cannot compare with the previous release: %s", e)
-        return {}
-    finally:
-        con.close()
-    return {"added": int(row[0]), "removed": int(row[1]), "changed": int(row[2]), "unchanged": int(row[3])}
+    return storage.release_changes(old_path, new, key=CHANGE_KEY, figure=CHANGE_FIGURE)
 
 
 def file_sha256(data: bytes) -> str:

@@ -25,6 +25,7 @@ codes are regional aggregates (World, Sub-Saharan Africa...): kept apart, never 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,6 @@ from .mapping import Mapper, map_dimensions, norm, norm_header
 from .reading import LABEL_SUFFIX, Table, read_parquet_table, read_table
 from .report import Report
 
-FORMATS: dict[str, str] = {
-    "un_long": "UN SDG Global Database / API CSV (long, bracketed dimensions)",
-    "un_wide": "UN SDG data portal export (wide: one column per year)",
-    "open_sdg": "Open SDG CSV (national reporting platform)",
-    "sdmx": "SDMX-CSV (SDG data structure)",
-    "canonical": "GapLens tidy CSV or Parquet",
-}
 INDICATOR_RE = re.compile(r"^\d{1,2}\.[0-9a-z]{1,2}\.[0-9a-z]{1,2}(?:\.[0-9a-z]{1,3})*$", re.I)
 # Open SDG names files indicator_<goal>-<target>-<indicator>[-<national part>].csv
 _FILE_INDICATOR = re.compile(r"(?:^|[^0-9a-z])indicator[_\- ]?(\d{1,2})[-_.]([0-9a-z]{1,2})[-_.]([0-9a-z]{1,2})"
@@ -115,24 +109,13 @@ class OfficialResult:
     indicators: list[str] = field(default_factory=list)
 
 
-def detect_format(columns: list[str], path: Path) -> str | None:  # noqa: PLR0911
-    """The official format a header belongs to, or None."""
-    h = {norm_header(c) for c in columns}
+def detect_format(columns: list[str], path: Path) -> str | None:
+    """The official format a header belongs to (the first record of :data:`OFFICIAL_FORMATS` whose
+    ``detect`` accepts it), or None. A Parquet file is always the tidy (canonical) shape."""
     if path.suffix.lower() == ".parquet":
         return "canonical"
-    if {"ref area", "obs value"} <= h or {"ref area", "time period"} <= h:
-        return "sdmx"
-    if {"indicator", "area code", "period", "value"} <= h:
-        return "canonical"
-    if {"seriescode", "geoareacode"} <= h or {"geoareacode", "timeperiod"} <= h:
-        if "timeperiod" in h and "value" in h:
-            return "un_long"
-        if any(YEAR_HEADER.match(str(c).strip()) for c in columns):
-            return "un_wide"
-        return "un_long"
-    if "year" in h and "value" in h:
-        return "open_sdg"
-    return None
+    h = {norm_header(c) for c in columns}
+    return next((f.name for f in OFFICIAL_FORMATS if f.detect(h, columns)), None)
 
 
 def indicator_from_name(name: str) -> str | None:
@@ -239,6 +222,89 @@ def _sdmx_codes(df: pd.DataFrame, columns: list[str]) -> None:
             df[c] = s.str.split(": ", n=1).str[0]
 
 
+# --- the official formats, as records ----------------------------------------------------------
+# Each format: its name (``--format``), a title, how its header is recognised and how it is read
+# into the long raw shape (:class:`Parsed`). Detection tries the records in this order; a new
+# format is one record (docs/architecture.md, "How to add an importer format").
+
+Reader = Callable[[Table, Report], "tuple[dict[str, str], Parsed] | None"]
+
+
+@dataclass(frozen=True)
+class OfficialFormat:
+    """One official input format."""
+
+    name: str
+    title: str
+    detect: Callable[[set[str], list[str]], bool]
+    """``detect(normalised headers, raw headers)``: does a header look like this format?"""
+    read: Reader
+    """``read(table, report)``: the column roles and the long raw shape, or None (reasons in ``report``)."""
+
+
+def _un_header(h: set[str]) -> bool:
+    return {"seriescode", "geoareacode"} <= h or {"geoareacode", "timeperiod"} <= h
+
+
+def _has_year_columns(columns: list[str]) -> bool:
+    return any(YEAR_HEADER.match(str(c).strip()) for c in columns)
+
+
+def _read_un_long(table: Table, report: Report) -> tuple[dict[str, str], Parsed] | None:
+    roles, dims, _ = _split_columns(table, UN_META, report, bracketed_dims=True)
+    return roles, _long_from(table, roles, dims)
+
+
+def _read_un_wide(table: Table, report: Report) -> tuple[dict[str, str], Parsed] | None:
+    roles, dims, years = _split_columns(table, UN_META, report, years=True)
+    if not years:
+        report.error("a UN wide export needs one column per year (2000, 2001, ...): none found", row=1, code="format")
+        return None
+    return roles, _wide_to_long(table, roles, dims, years)
+
+
+def _read_open_sdg(table: Table, report: Report) -> tuple[dict[str, str], Parsed] | None:
+    roles, dims, _ = _split_columns(table, OPEN_SDG_META, report)
+    parsed = _long_from(table, roles, dims)
+    parsed.area_names = [c for c in dims if is_area_name_header(c)]
+    parsed.dims = [c for c in dims if c not in parsed.area_names]
+    for c in parsed.area_names:
+        report.drop_column(c, "area names: used to attach each row to the area it describes, not a breakdown")
+    return roles, parsed
+
+
+def _read_sdmx(table: Table, report: Report) -> tuple[dict[str, str], Parsed] | None:
+    _sdmx_codes(table.frame, list(table.columns))
+    table.frame.columns = [c.split(": ", 1)[0] if ": " in c else c for c in table.columns]
+    _drop_sdmx_labels(table, report)
+    roles, dims, _ = _split_columns(table, SDMX_META, report)
+    return roles, _long_from(table, roles, dims)
+
+
+def _read_canonical(table: Table, report: Report) -> tuple[dict[str, str], Parsed] | None:
+    roles, dims, _ = _split_columns(table, CANONICAL_META, report)
+    return roles, _long_from(table, roles, dims)
+
+
+OFFICIAL_FORMATS: tuple[OfficialFormat, ...] = (
+    OfficialFormat("sdmx", "SDMX-CSV (SDG data structure)",
+                   lambda h, cols: {"ref area", "obs value"} <= h or {"ref area", "time period"} <= h, _read_sdmx),
+    OfficialFormat("canonical", "GapLens tidy CSV or Parquet",
+                   lambda h, cols: {"indicator", "area code", "period", "value"} <= h, _read_canonical),
+    OfficialFormat("un_long", "UN SDG Global Database / API CSV (long, bracketed dimensions)",
+                   lambda h, cols: _un_header(h) and (("timeperiod" in h and "value" in h) or not _has_year_columns(cols)),
+                   _read_un_long),
+    OfficialFormat("un_wide", "UN SDG data portal export (wide: one column per year)",
+                   lambda h, cols: _un_header(h) and _has_year_columns(cols), _read_un_wide),
+    OfficialFormat("open_sdg", "Open SDG CSV (national reporting platform)",
+                   lambda h, cols: "year" in h and "value" in h, _read_open_sdg),
+)
+OFFICIAL_FORMATS_BY_NAME: dict[str, OfficialFormat] = {f.name: f for f in OFFICIAL_FORMATS}
+# name -> title, in the order the CLI and the import page list them
+FORMAT_ORDER = ("un_long", "un_wide", "open_sdg", "sdmx", "canonical")
+FORMATS: dict[str, str] = {name: OFFICIAL_FORMATS_BY_NAME[name].title for name in FORMAT_ORDER}
+
+
 def parse_file(path: Path, report: Report, *, fmt: str | None, encoding: str | None, sheet: Any = None) -> Parsed | None:  # noqa: PLR0911
     """Read and detect; return the long raw shape (or None with the reasons in ``report``)."""
     path = Path(path)
@@ -267,31 +333,10 @@ def parse_file(path: Path, report: Report, *, fmt: str | None, encoding: str | N
     if detected and fmt != detected:
         report.info(f"format forced to {fmt} (the header looks like {detected})")
     report.format = fmt
-    if fmt == "un_long":
-        roles, dims, _ = _split_columns(table, UN_META, report, bracketed_dims=True)
-        parsed = _long_from(table, roles, dims)
-    elif fmt == "un_wide":
-        roles, dims, years = _split_columns(table, UN_META, report, years=True)
-        if not years:
-            report.error("a UN wide export needs one column per year (2000, 2001, ...): none found", row=1, code="format")
-            return None
-        parsed = _wide_to_long(table, roles, dims, years)
-    elif fmt == "open_sdg":
-        roles, dims, _ = _split_columns(table, OPEN_SDG_META, report)
-        parsed = _long_from(table, roles, dims)
-        parsed.area_names = [c for c in dims if is_area_name_header(c)]
-        parsed.dims = [c for c in dims if c not in parsed.area_names]
-        for c in parsed.area_names:
-            report.drop_column(c, "area names: used to attach each row to the area it describes, not a breakdown")
-    elif fmt == "sdmx":
-        _sdmx_codes(table.frame, list(table.columns))
-        table.frame.columns = [c.split(": ", 1)[0] if ": " in c else c for c in table.columns]
-        _drop_sdmx_labels(table, report)
-        roles, dims, _ = _split_columns(table, SDMX_META, report)
-        parsed = _long_from(table, roles, dims)
-    else:
-        roles, dims, _ = _split_columns(table, CANONICAL_META, report)
-        parsed = _long_from(table, roles, dims)
+    read = OFFICIAL_FORMATS_BY_NAME[fmt].read(table, report)
+    if read is None:
+        return None
+    roles, parsed = read
     need = ["period"] if fmt == "un_wide" else ["period", "value"]
     missing = [r for r in need if r not in roles and not (fmt == "un_wide" and r == "period")]
     if missing:

@@ -182,8 +182,8 @@ def test_a_csv_download_is_the_table_shown(web: Any, app_url: str) -> None:
 
 
 def test_a_deep_link_as_the_first_request_of_a_fresh_server(chromium: Any, fresh_app_url: str) -> None:
-    """Streamlit's legacy ``pages/`` mode would run the page alone, for every later visitor too;
-    the page must bring back the sidebar filters, the registered navigation and the URL sync."""
+    """Streamlit's legacy ``pages/`` mode (the app has no such folder) would run the page alone,
+    for every later visitor too; the page must bring back the sidebar filters, the registered navigation and the URL sync."""
     context = chromium.new_context(viewport={"width": 1366, "height": 768})
     try:
         page = context.new_page()
