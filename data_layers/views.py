@@ -62,6 +62,7 @@ class View:
     story: tuple[str, ...] = ()
     step: int = 0
     deck: str = ""
+    series: str = ""  # "SERIES|unit" whose values the indicator shows; "" = its headline series
     """The ``story`` parameter when it names a stored story or carries a whole one (``z.``...):
     ``story`` then holds that story's items, and the link keeps the short name."""
 
@@ -117,6 +118,16 @@ class View:
             else:
                 refuse("indicator", v, default_ind or i18n.t("describe.all_indicators", lang))
         kw["indicator"] = indicator
+
+        # series of the indicator's values (an indicator with several: 11.3.1 has three)
+        kw["series"] = ""
+        if (v := raw.get("series")) is not None and v.strip() and indicator:
+            keys = series_keys(store, indicator)
+            hit = next((k for k in keys if v.strip() in (k, k.split("|", 1)[0])), None)
+            if hit is None:
+                refuse("series", v, i18n.t("ui.filter.series_headline", lang))
+            else:
+                kw["series"] = hit
 
         # group
         groups: dict[str, str] = cat["groups"]
@@ -213,6 +224,10 @@ class View:
                 continue
             out[f.name] = self.deck if (f.name == "story" and self.deck) else _encode(f.name, value)
         return out
+
+    def series_choice(self) -> dict[str, str] | None:
+        """The series pick for the store's queries (``{indicator: "SERIES|unit"}``), or None (headline)."""
+        return {self.indicator: self.series} if self.series and self.indicator else None
 
     def replace(self, **kw: Any) -> View:
         """A copy with some fields changed (views are immutable, so they can key caches)."""
@@ -438,6 +453,12 @@ def _bool(v: str) -> bool | None:
     if s in FALSE_WORDS:
         return False
     return None
+
+
+def series_keys(store: StoreAPI, indicator: str) -> list[str]:
+    """``SERIES|unit`` of every series the indicator's official facts hold, the headline one first."""
+    opts = store.series_options(indicator=indicator)
+    return [f"{r.series}|{r.unit}" for r in opts.itertuples()]
 
 
 def _encode(name: str, value: Any) -> str:

@@ -190,6 +190,8 @@ def _bound(field: str, key: str) -> None:
     value = st.session_state.get(key)
     changes: dict[str, Any] = {field: _from_widget(value) if field in NO_FILTER_FIELDS else value}
     current = view()
+    if field == "indicator":
+        changes["series"] = ""  # a series belongs to one indicator: the next one shows its headline
     if field == "goal":
         # keep the indicator inside the chosen goal: first indicator of the goal otherwise
         cat = views.catalogue(store())["indicators"]
@@ -222,6 +224,16 @@ def goal_label(goal: int | str | None, lng: str) -> str:
     if fallback and framework.strip_mark(title) == str(goal):
         return plain
     return t("ui.filter.goal_item", lng, goal=plain, title=title)
+
+
+def series_option(key: str, keys: list[str], lng: str) -> str:
+    """``SH_H2O_SAFE (percent)``; the empty choice names the headline series it stands for."""
+    def words(k: str) -> str:
+        name, _, unit = k.partition("|")
+        return f"{name or t('ui.filter.series_unnamed', lng)} ({unit})" if unit else (name or t("ui.filter.series_unnamed", lng))
+    if not key:
+        return t("ui.filter.series_headline_of", lng, series=words(keys[0])) if keys else t("ui.filter.series_headline", lng)
+    return words(key)
 
 
 def indicator_option(code: str | None, lng: str) -> str:
@@ -340,6 +352,12 @@ def sidebar(gs: StoreAPI, v: View) -> None:
         current_ind = v.indicator if v.indicator in inds else ALL
         st.selectbox(t("ui.filter.indicator", lng), inds, format_func=lambda c: indicator_option(c, lng),
                      help=t("ui.filter.indicator_help", lng), **widget_state("indicator", "w.indicator", current_ind))
+        keys = views.series_keys(gs, v.indicator) if v.indicator else []
+        if len(keys) > 1:  # an indicator with several series: which one the values come from
+            st.selectbox(t("ui.filter.series", lng), ["", *keys[1:]] if keys else [""],
+                         format_func=lambda k: series_option(k, keys, lng),
+                         help=t("ui.filter.series_help", lng), **widget_state("series", "w.series", v.series
+                                                                              if v.series in keys[1:] else ""))
         groups = list(cat["groups"])
         st.selectbox(t("ui.filter.group", lng), groups,
                      format_func=lambda g: views.group_label(gs, g, lng),

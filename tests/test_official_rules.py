@@ -319,3 +319,33 @@ def test_the_page_names_its_own_controls_where_the_cli_names_flags() -> None:
     fr = page_words(msg, lambda key: t(key, "fr"))
     assert "--" not in fr and f"“{t('ui.import.indicator', 'fr')}”" in fr
     assert f"“{t('ui.import.accept_partial', 'fr')}”" in fr
+
+
+def test_the_dashboard_shows_the_chosen_series(tiny_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A view names the series its values come from (URL `series=`); the gap map follows it, the
+    sidebar offers the choice only for an indicator with several series."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from data_layers import figures
+    from data_layers.i18n import t
+    from data_layers.views import View
+
+    store = tiny_store(SERIES)
+    view, notices = View.from_params({"indicator": "6.1.1", "group": "women", "level": "2", "series": "SH_A"}, store=store)
+    assert (view.series, notices) == ("SH_A|percent", [])
+    headline = figures.gap_map(store, view.replace(series="")).data.set_index("area_code")
+    chosen = figures.gap_map(store, view).data.set_index("area_code")
+    assert headline.loc["P1", "official_value"] == 4000 and chosen.loc["P1", "official_value"] == 60
+    _, notices = View.from_params({"indicator": "6.1.1", "series": "NOPE"}, store=store)
+    assert len(notices) == 1  # refused, named, the headline shown
+    store.close()
+    monkeypatch.setenv("GAPLENS_DATA_DIR", str(store.data_dir))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.query_params.update({"indicator": "6.1.1", "group": "women", "level": "2"})
+    at.run()
+    assert not at.exception, at.exception
+    picker = [s for s in at.sidebar.selectbox if s.label == t("ui.filter.series")]
+    assert picker and picker[0].options[0].startswith("Headline: SH_B")

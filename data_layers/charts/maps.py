@@ -85,7 +85,7 @@ def gap_map(store: StoreAPI, view: View, *, geometry: MapGeometry | None = None,
 
     if metric == "status":
         ind = str(view.indicator)
-        cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window,
+        cells = store.coverage(series=view.series_choice(), level=view.level, as_of=view.as_of, window=view.window,
                                indicators=[ind], groups=[view.group])
         title = i18n.t("fig.map.status.title", lang, group=grp, indicator=indicator_label(store, ind, lang))
         offd = _official_datasets(store, indicators=[ind], groups=list(dict.fromkeys([view.group, "all"])),
@@ -319,5 +319,6 @@ def _datasets_in_scope(store: StoreAPI, view: View, inds: Sequence[str] | None) 
     total it is hidden in (a score counts both), and the citizen ones of its cells."""
     groups = list(dict.fromkeys([view.group, "all"]))
     offd = _official_datasets(store, indicators=inds, groups=groups, level=view.level, as_of=view.as_of)
-    cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window, indicators=inds, groups=[view.group])
+    cells = store.coverage(series=view.series_choice(), level=view.level, as_of=view.as_of, window=view.window,
+                           indicators=inds, groups=[view.group])
     return list(offd.get("dataset_id", [])) + list(cells["cgd_datasets"].dropna())

@@ -77,7 +77,7 @@ def coverage_matrix(store: StoreAPI, view: View, *, axis: str = "indicator", sor
         area = view.area if view.area in cat["areas"] else home_area(store)
         level = cat["area_levels"].get(area, view.level) if area else view.level
         inds = _goal_indicators(store, view)
-        cells = store.coverage(level=level, as_of=view.as_of, window=view.window, indicators=inds,
+        cells = store.coverage(series=view.series_choice(), level=level, as_of=view.as_of, window=view.window, indicators=inds,
                                areas=[area] if area else None)
         row_key = "indicator"
         title = i18n.t("fig.matrix.indicator.title", lang, area=cat["areas"].get(area, area or ""))
@@ -86,7 +86,7 @@ def coverage_matrix(store: StoreAPI, view: View, *, axis: str = "indicator", sor
     else:
         ind = view.indicator or _default_indicator(store, view)
         level = view.level
-        cells = store.coverage(level=level, as_of=view.as_of, window=view.window,
+        cells = store.coverage(series=view.series_choice(), level=level, as_of=view.as_of, window=view.window,
                                indicators=[ind] if ind else None)
         row_key = "area_code"
         title = i18n.t("fig.matrix.area.title", lang, indicator=indicator_label(store, ind, lang),

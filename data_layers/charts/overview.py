@@ -46,7 +46,7 @@ def overview_question(store: StoreAPI, view: View) -> Answer:
     """Per group (and ``__all__`` first), how many applicable cells are covered, filled by citizen
     data or blind spots, least official coverage first. Codes only: no words, no figure."""
     inds = _goal_indicators(store, view)
-    cells = store.coverage(level=view.level, as_of=view.as_of, window=view.window, indicators=inds)
+    cells = store.coverage(series=view.series_choice(), level=view.level, as_of=view.as_of, window=view.window, indicators=inds)
     app = cells[cells["headline"] != "not_applicable"]
     if app.empty:
         return Answer(pd.DataFrame())

@@ -71,8 +71,9 @@ def group_comparison(store: StoreAPI, view: View) -> ChartResult:
         fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
         return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang),
                            "group-comparison")
-    cells = store.coverage(level=level, as_of=view.as_of, window=view.window, indicators=[ind], areas=[area])
-    off = store.facts(indicator=ind, area_code=area, kind="official")
+    cells = store.coverage(series=view.series_choice(), level=level, as_of=view.as_of, window=view.window, indicators=[ind], areas=[area])
+    off = store.facts(indicator=ind, area_code=area, kind="official",
+                      series=view.series if view.series and ind == view.indicator else None)
     off = off[off["year"] <= view.as_of]
     latest = off.sort_values(["group_id", "year"]).drop_duplicates("group_id", keep="last").set_index("group_id")
     unit = _unit(store, ind)
@@ -258,7 +259,8 @@ def time_series(store: StoreAPI, view: View) -> ChartResult:
         return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang),
                            "time-series")
     unit = _unit(store, ind)
-    off = store.facts(indicator=ind, area_code=area, kind="official")
+    off = store.facts(indicator=ind, area_code=area, kind="official",
+                      series=view.series if view.series and ind == view.indicator else None)
     cgd = store.facts(indicator=ind, area_code=area, kind="citizen")
     off = off[off["year"] <= view.as_of]
     cgd = cgd[cgd["year"] <= view.as_of]
