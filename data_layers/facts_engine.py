@@ -38,17 +38,17 @@ from pathlib import Path
 from typing import Any
 
 from . import schema, settings, storage
-from .store import (
+from .facts import (
     _FACTS_ORDER,
     FACTS,
     SQL_DIR,
     SUPPRESSION_MAX_ROUNDS,
-    GapStore,
     _facts_sql_digest,
     _shard_file,
     _strip_comments,
     _write_shards,
 )
+from .store import GapStore
 
 ROUND_VIEW = "citizen_round"  # the citizen facts of the current suppression round, as sql/citizen_suppression.sql reads them
 

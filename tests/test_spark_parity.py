@@ -28,7 +28,8 @@ from support import SAMPLE_DIR, _typed_observations, dataset_meta, read_inline_c
 
 from benchmarks import synth
 from data_layers import facts_engine, storage, tidy
-from data_layers.store import FACTS, GapStore, _shard_file, _strip_comments, load_sql
+from data_layers.facts import FACTS, _shard_file, _strip_comments, load_sql
+from data_layers.store import GapStore
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
