@@ -26,7 +26,6 @@ from .charts.base import (  # noqa: F401  (re-exported: the names callers import
     CITIZEN_OFFSET,
     COORD_DECIMALS,
     COORD_DECIMALS_MIN,
-    DISAGREE_POINTS,
     GLYPH_MAX_AREAS,
     MAP_BYTES_CEILING,
     MAP_BYTES_FLOOR,

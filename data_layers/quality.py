@@ -141,3 +141,26 @@ def participation_text(row: dict | pd.Series, lang: str = "en", *, short: bool =
     if contact:
         parts.append(f"{i18n.t('ui.citizen.contact', lang)}: {contact}")
     return "; ".join(parts)
+
+
+PERCENT_UNITS = frozenset({"percent", "%", "per cent", "pct"})
+
+
+def disagreement_margin(*, lower: float | None, upper: float | None, citizen_value: float | None,
+                        n: float | None, unit: str) -> float | None:
+    """The combined 95 % uncertainty of an official and a citizen figure, as ``cells.sql`` computes
+    ``cgd_margin``: the official half-interval (0 without bounds) and, for percentages, the citizen
+    sampling margin 1.96 * sqrt(p(1-p)/(n+4)) in points with the Agresti-Coull p = (x+2)/(n+4), added
+    in quadrature. None when it cannot be known (not a percentage, no citizen figure or n)."""
+    import math
+
+    if str(unit).strip().lower() not in PERCENT_UNITS or citizen_value is None or n is None:
+        return None
+    if any(isinstance(x, float) and math.isnan(x) for x in (citizen_value, n)):
+        return None
+    half = 0.0
+    if lower is not None and upper is not None and not (math.isnan(float(lower)) or math.isnan(float(upper))):
+        half = (float(upper) - float(lower)) / 2.0
+    p = (float(citizen_value) / 100.0 * float(n) + 2) / (float(n) + 4)
+    sampling = 196.0 * math.sqrt(p * (1 - p) / (float(n) + 4))
+    return math.sqrt(half ** 2 + sampling ** 2)

@@ -422,3 +422,17 @@ def test_participation_basis_follows_the_copenhagen_framework():
     assert participation_basis({"initiator_kind": "official", "citizen_stages": "collection"}) == "took_part"
     assert participation_basis({"initiator_kind": "official", "citizen_stages": "use"}) == "not_citizen_data"
     assert participation_basis({}) == "not_recorded"
+
+
+def test_the_time_series_and_the_cells_share_one_disagreement_margin(sample_store) -> None:
+    """The margin Python computes for the area profile's chart equals cells.sql's cgd_margin."""
+    from data_layers.quality import disagreement_margin
+
+    cells = sample_store.coverage(level=1, as_of=2024, window=5, indicators=["6.1.1"], areas=["PH-05"])
+    row = cells[(cells["group"] == "rural") & cells["cgd_margin"].notna()].iloc[0]
+    off = sample_store.facts(indicator="6.1.1", area_code="PH-05")
+    o = off[(off["group_id"] == "rural") & (off["year"] == int(row["official_value_year"]))].iloc[0]
+    m = disagreement_margin(lower=o["lower"], upper=o["upper"], citizen_value=float(row["cgd_value"]),
+                            n=float(row["cgd_n"]), unit="percent")
+    assert m == pytest.approx(float(row["cgd_margin"]))
+    assert bool(row["cgd_disagrees"]) is (abs(float(row["cgd_value"]) - float(row["official_value"])) > m)

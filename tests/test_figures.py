@@ -589,12 +589,20 @@ def test_time_series_bands_series_limit_and_disagreement(sample_store) -> None:
     assert total["line"]["width"] > max(t["line"]["width"] for t in lines if t is not total)
     cit = [t for t in sc if t.get("marker", {}).get("symbol") == pal.CITIZEN_MARKER]
     assert cit and all("Citizen data" in t["name"] for t in cit)
-    # expected disagreements, from the facts: same group and year, > 10 points apart or outside the bounds
+    # expected disagreements, from the facts: same group and year, apart by more than the combined
+    # uncertainty (the rule of the coverage cells' cgd_margin: official bounds, citizen sampling margin)
+    from data_layers.quality import disagreement_margin
+
     off = sample_store.facts(indicator="6.1.1", area_code="PH-05").set_index(["group_id", "year"])
     cgd = sample_store.facts(indicator="6.1.1", area_code="PH-05", kind="citizen")
-    expected = sorted(int(r.year) for r in cgd.itertuples() if (r.group_id, r.year) in off.index and (
-        abs(r.value - off.loc[(r.group_id, r.year), "value"]) > figures.DISAGREE_POINTS
-        or not off.loc[(r.group_id, r.year), "lower"] <= r.value <= off.loc[(r.group_id, r.year), "upper"]))
+
+    def beyond(r) -> bool:
+        o = off.loc[(r.group_id, r.year)]
+        m = disagreement_margin(lower=o["lower"], upper=o["upper"], citizen_value=r.value, n=r.n, unit="percent")
+        return m is not None and abs(r.value - o["value"]) > m
+
+    expected = sorted(int(r.year) for r in cgd.itertuples()
+                      if (r.group_id, r.year) in off.index and not pd.isna(r.value) and beyond(r))
     assert expected, "the sample should hold at least one disagreement here"
     ring = [t for t in sc if t.get("name") == i18n.t("legend.disagree")]
     assert ring and sorted(vals(ring[0]["x"])) == expected

@@ -30,7 +30,6 @@ COORD_DECIMALS_MIN = 2            # ~1 km: the coarsest rounding, for tolerances
 GLYPH_MAX_AREAS = 400             # above this a symbol per area is clutter; colour + hover remain
 MAX_POINTS = 5_000                # citizen place points drawn on a map (a sample beyond)
 MAX_SERIES = 6                    # DESIGN.md: at most about six series in a line chart
-DISAGREE_POINTS = 10.0            # official vs citizen differ by more than this (percentage points)
 MIN_ROW_PX = 26                   # heatmap row height that keeps 16 px symbols legible
 SCORE_BINS = voc.SCORE_BINS
 MAP_HEIGHT = 680                  # px; the legend below adds a line per class

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import i18n
+from .. import i18n, quality
 from .. import palette as pal
 from ..interface import StoreAPI
 from ..views import (
@@ -23,7 +23,6 @@ from ..vocabulary import cell_class
 from .base import (
     BAR_WIDTH,
     CITIZEN_OFFSET,
-    DISAGREE_POINTS,
     MAX_SERIES,
     MIN_ROW_PX,
     OFFICIAL_OFFSET,
@@ -345,9 +344,11 @@ def time_series(store: StoreAPI, view: View) -> ChartResult:
                 continue
             ov = float(o["value"].iloc[0])
             lo, hi = o["lower"].iloc[0], o["upper"].iloc[0]
-            outside = not is_missing(lo) and not is_missing(hi) and not (float(lo) <= r["value"] <= float(hi))
-            far = abs(r["value"] - ov) > DISAGREE_POINTS
-            if outside or far:
+            # the same rule as the coverage cells (cgd_margin): beyond the combined uncertainty
+            margin = quality.disagreement_margin(lower=None if is_missing(lo) else float(lo),
+                                                 upper=None if is_missing(hi) else float(hi),
+                                                 citizen_value=r["value"], n=r.get("n"), unit=unit)
+            if margin is not None and abs(r["value"] - ov) > margin:
                 dis_rows.append({"group": g, "year": int(r["year"]), "official_value": ov, "citizen_value": r["value"],
                                  "difference": r["value"] - ov})
     if dis_rows:
