@@ -322,8 +322,31 @@ def _citizen_form(pv: Preview, user: dict[str, Any], lng: str) -> tuple[dict[str
         }
         meta["point_kind"] = m2.radio(t("ui.import.meta_points", lng), POINT_KINDS, index=POINT_KINDS.index("people"),
                                       format_func=lambda k: t(f"ui.import.points_{k}", lng), key=_PREFIX + "m.points")
-    meta = {k: v for k, v in meta.items() if v not in ("", None)}
+        meta.update(_participation_form(lng))
+    meta = {k: v for k, v in meta.items() if v not in ("", None, [])}
     return roles, meta
+
+
+def _participation_form(lng: str) -> dict[str, Any]:
+    """The participation record (Copenhagen Framework on Citizen Data): who initiated the data, the
+    stages citizens took part in, how group membership was established, whom to contact."""
+    from data_layers import schema
+
+    st.caption(t("ui.import.part_heading", lng))
+    p1, p2 = st.columns(2)
+    out: dict[str, Any] = {
+        "initiator": p1.text_input(t("ui.import.part_initiator", lng), key=_PREFIX + "p.initiator"),
+        "initiator_kind": p2.selectbox(t("ui.import.part_kind", lng), ["", *schema.INITIATOR_KINDS],
+                                       format_func=lambda k: t(f"participation.kind.{k}", lng) if k else "—",
+                                       key=_PREFIX + "p.kind"),
+        "citizen_stages": p1.multiselect(t("ui.import.part_stages", lng), list(schema.CITIZEN_STAGES),
+                                         format_func=lambda k: t(f"participation.stage.{k}", lng), key=_PREFIX + "p.stages"),
+        "group_membership": p2.selectbox(t("ui.import.part_membership", lng), ["", *schema.GROUP_MEMBERSHIP],
+                                         format_func=lambda k: t(f"participation.membership.{k}", lng) if k else "—",
+                                         key=_PREFIX + "p.membership"),
+        "contact": p1.text_input(t("ui.import.part_contact", lng), key=_PREFIX + "p.contact"),
+    }
+    return out
 
 
 def _boundaries_form(pv: Preview, options: dict[str, Any], lng: str) -> None:

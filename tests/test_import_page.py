@@ -128,3 +128,27 @@ def test_the_page_starts_an_empty_store_beside_the_current_one(app: AppTest, fre
     assert len(pd.read_csv(new / "indicators.csv")) >= 231
     _button(app, "ui.import.new_store_button").click().run()
     assert t("ui.import.new_store_exists", name="national-2026") in _texts(app)
+
+
+def test_the_citizen_form_records_the_participation_record(app: AppTest, fresh_sample: Path) -> None:
+    """The participation record entered on the form reaches the dataset's metadata."""
+    import json
+
+    app.radio[0].set_value("citizen").run()
+    uploaders = app.get("file_uploader")
+    uploaders[0].set_value(("kobo_household_water.csv", (ASSETS / "kobo_household_water.csv").read_bytes(), "text/csv"))
+    uploaders[1].set_value(("kobo_mapping.toml", (ASSETS / "kobo_mapping.toml").read_bytes(), "application/toml"))
+    app.run()
+    # inside the form: the values are sent with the form's submit button
+    next(x for x in app.text_input if x.label == t("ui.import.part_initiator")).input("Tubig Watch")
+    next(s for s in app.selectbox if s.label == t("ui.import.part_kind")).set_value("civil_society")
+    next(m for m in app.multiselect if m.label == t("ui.import.part_stages")).set_value(["design", "collection"])
+    next(s for s in app.selectbox if s.label == t("ui.import.part_membership")).set_value("self_identified")
+    next(c for c in app.checkbox if c.label == t("ui.import.accept_partial")).check()
+    _button(app, "ui.import.check").click().run()
+    _button(app, "ui.import.confirm").click().run()
+    assert not app.exception, app.exception
+    meta = json.loads((fresh_sample / "datasets" / "kobo-household-water" / "dataset.json").read_text())
+    assert (meta["initiator"], meta["initiator_kind"], meta["group_membership"]) == (
+        "Tubig Watch", "civil_society", "self_identified")
+    assert meta["citizen_stages"] == "design|collection"
