@@ -176,3 +176,22 @@ def test_armenia_indicator_from_the_file_name(tmp_path: Path) -> None:
     assert _cell(cells, "ARM", "all")[["status", "official_value"]].tolist() == ["current", float(total_2024)]
     assert _cell(cells, "ARM", "disability")["status"] == "current"  # Type=disabled
     assert (cells[cells["area_code"] != "ARM"]["status"] == "missing").all()
+
+
+def test_another_countrys_areas_with_the_same_numeric_codes_are_refused(canada: Path, tmp_path: Path) -> None:
+    """Merging boundaries by code must not put Brazil's region 24 in place of Quebec (24)."""
+    import json
+
+    from data_layers import storage
+
+    ring = [[-50.0, -10.0], [-49.0, -10.0], [-49.0, -9.0], [-50.0, -9.0], [-50.0, -10.0]]
+    f = tmp_path / "regions.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "24", "name": "Região 24"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}), encoding="utf-8")
+    before = storage.sha256_file(canada / "areas" / "level_1.parquet")
+    r = import_file(f, "boundaries", canada, level=1, code_field="code", name_field="name")
+    assert r.status == "refused"
+    (msg,) = [p.message for p in r.errors() if p.code == "code_clash"]
+    assert "Quebec" in msg and "BRA" in msg
+    assert storage.sha256_file(canada / "areas" / "level_1.parquet") == before

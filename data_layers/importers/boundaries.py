@@ -292,6 +292,21 @@ def import_boundaries(path: Path, report: Report, data_dir: Path, *, level: int 
                             f"({', '.join(sorted(gone)[:8])}{', …' if len(gone) > 8 else ''}): figures attached to "
                             "them will no longer show", code="areas_removed")
         else:
+            # the same code under another parent is another place (Canada's province 24 is not another
+            # country's region 24): merging by code would put one's figures on the other's map
+            was = old.set_index("code")
+            other = [(c, p, was.at[c, "name"], was.at[c, "parent_code"]) for c, p in zip(good["code"], good["parent_code"],
+                                                                                          strict=True)
+                     if c in was.index and p is not None and not pd.isna(was.at[c, "parent_code"])
+                     and was.at[c, "parent_code"] not in (None, "None") and p != was.at[c, "parent_code"]]
+            for c, p, name, parent in other:
+                report.error(f"code {c} is already the code of {name} (in {parent}) at this level, and this file's area "
+                             f"lies in {p}: codes must be unique in a level; give the file's codes a prefix of their "
+                             "own (a mapping of codes, or edit the file), or replace the level with --replace-level",
+                             column=code_col, value=c, code="code_clash")
+            if other:
+                report.status = REFUSED
+                return
             kept = old[~old["code"].isin(set(good["code"]))]
             good = gpd.GeoDataFrame(pd.concat([kept[good.columns], good], ignore_index=True), geometry="geometry",
                                     crs=4326).sort_values("code").reset_index(drop=True)
