@@ -246,7 +246,7 @@ class Session:
         """Keep the page's script hash (what the frontend sends on later reruns) and check that
         the session is still on the gap map (a widget callback could have navigated away)."""
         self.page_hash = nav.page_script_hash
-        names = {p.page_script_hash: p.url_pathname for p in nav.pages}
+        names = {p.page_script_hash: p.url_pathname for p in nav.app_pages}
         if names.get(nav.page_script_hash) != PAGE:
             result.errors.append(f"the session is on page {names.get(nav.page_script_hash)!r}, not {PAGE!r}")
 

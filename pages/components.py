@@ -517,7 +517,7 @@ def _ensure_entrypoint() -> None:
 
 def nav_pages(lang: str) -> list[Any]:
     """The app's pages as ``st.Page`` objects, titled in ``lang`` (the entry script's navigation)."""
-    return [st.Page(p.path, title=t(p.title_key, lang), icon=p.icon, url_path=p.slug, default=p.slug == DEFAULT_PAGE)
+    return [st.Page(str(ROOT / p.path), title=t(p.title_key, lang), icon=p.icon, url_path=p.slug, default=p.slug == DEFAULT_PAGE)
             for p in available_pages()]
 
 

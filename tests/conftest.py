@@ -110,3 +110,25 @@ def fresh_sample(tmp_path: Path) -> Path:
     dst = tmp_path / "sample_data"
     shutil.copytree(SAMPLE_DIR, dst, ignore=shutil.ignore_patterns("boundaries"))
     return dst
+
+
+@pytest.fixture(autouse=True)
+def _streamlit_after_its_first_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start every AppTest app where a served GapLens is after its first request.
+
+    The brief fixes the layout (``dashboard.py`` beside ``pages/``), so Streamlit starts a process in
+    its legacy multipage mode; the app ends it through Streamlit's own ``st.navigation`` on the first
+    request (and a page that legacy mode runs alone declares the pages itself, then reruns:
+    ``pages.components._ensure_entrypoint``; the load and browser tests exercise that path on a
+    fresh server). AppTest resets that process-wide mode before every app it builds, so each test
+    would replay a fresh server's first request; this puts the tests where the app is afterwards.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

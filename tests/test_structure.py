@@ -69,11 +69,15 @@ def test_the_gap_statuses_are_those_area_scores_sql_counts() -> None:
     assert vocabulary.GAP_STATUSES == ("stale", "aggregate_only", "missing")
 
 
-def test_the_app_has_no_legacy_pages_folder() -> None:
-    """Streamlit runs a ``pages/`` folder beside the entry script in its legacy mode; the app's
-    pages live in ``pages/`` and are registered with ``st.navigation`` only."""
-    assert not (ROOT / "pages").exists()
+def test_the_app_patches_no_streamlit_internals() -> None:
+    """The pages live in ``pages/`` beside ``dashboard.py`` (the brief's layout) and are registered with
+    ``st.navigation`` only: no code of the app (data layer, pages, entry script) sets Streamlit's
+    internal multipage flags; a page that Streamlit's legacy mode runs alone uses ``st.navigation``."""
     assert (ROOT / "pages" / "components.py").is_file()
+    internal = "uses_pages" + "_directory"
+    app_files = [*(ROOT / "data_layers").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), ROOT / "dashboard.py"]
+    assert not [p.name for p in app_files if internal in p.read_text(encoding="utf-8")]
+    assert "st.navigation(" in (ROOT / "pages" / "components.py").read_text(encoding="utf-8")
 
 
 # --- how to add a chart ------------------------------------------------------------------------------
