@@ -91,6 +91,8 @@ from .charts.matrix import (  # noqa: F401  (re-exported: the names callers impo
 )
 from .charts.overview import (  # noqa: F401  (re-exported: the names callers import from here)
     HEADS,
+    hidden_groups_drawing,
+    hidden_groups_question,
     overview_bars,
     overview_drawing,
     overview_question,
@@ -162,6 +164,8 @@ def _indicator_matrix(store: StoreAPI, view: View, **kw: Any) -> ChartResult:
 CHARTS: dict[str, ChartSpec] = {
     "overview": ChartSpec.of("overview", "chart.overview.title", overview_question, overview_drawing,
                              "chart.overview.help"),
+    "hidden-groups": ChartSpec.of("hidden-groups", "chart.hidden_groups.title", hidden_groups_question,
+                                  hidden_groups_drawing, "chart.hidden_groups.help"),
     "gap-map": ChartSpec("gap-map", "chart.gap_map.title", gap_map, "chart.gap_map.help"),
     "coverage-matrix": ChartSpec("coverage-matrix", "chart.coverage_matrix.title", _indicator_matrix,
                                  "chart.coverage_matrix.help"),

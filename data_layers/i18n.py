@@ -185,6 +185,14 @@ def format_number(value: float | int | None, lang: str = DEFAULT_LANG, *, decima
                           locale=babel_locale(lang))
 
 
+def format_list(items: list[str], lang: str = DEFAULT_LANG) -> str:
+    """``a, b and c`` as the language joins a list (a headline naming every group of a tie)."""
+    from babel.lists import format_list as babel_list
+
+    items = [str(x) for x in items]
+    return babel_list(items, locale=babel_locale(lang)) if items else ""
+
+
 def format_percent(share: float | None, lang: str = DEFAULT_LANG, *, decimals: int = 0) -> str:
     """A share 0..1 as a percentage in the locale's notation (``52 %`` in French)."""
     if share is None or _isnan(share):

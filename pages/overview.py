@@ -7,9 +7,10 @@ coverage; what data is loaded. Each headline links to the page that explains it.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from data_layers import cache, i18n, views
+from data_layers import cache, i18n, views, vocabulary
 from data_layers.i18n import t
 from data_layers.interface import StoreAPI
 from data_layers.views import View
@@ -47,11 +48,16 @@ def body(gs: StoreAPI, v: View) -> None:
     st.divider()
     st.subheader(t("ui.overview.groups_heading", lng))
     if len(data) > 1:
-        least = data.iloc[1]
-        st.markdown(t("ui.overview.groups_lead", lng, group=ui.inert(least["group_label"]),
-                      share=ui.pct(least["share_covered"], lng)))
+        st.markdown(least_covered_lead(data.iloc[1:], lng))
     ui.chart("overview", v, key="chart-overview")
     ui.link("coverage_matrix", t("ui.overview.groups_link", lng), v)
+
+    st.divider()
+    st.subheader(t("ui.overview.hidden_heading", lng))
+    hidden = cache.figure("hidden-groups", v).data
+    if not hidden.empty:
+        st.markdown(hidden_lead(hidden, lng))
+    ui.chart("hidden-groups", v, key="chart-hidden-groups")
 
     st.divider()
     st.subheader(t("ui.overview.areas_heading", lng, areas=views.level_label(v.level, lng)))
@@ -60,6 +66,30 @@ def body(gs: StoreAPI, v: View) -> None:
     st.divider()
     st.subheader(t("ui.overview.data_heading", lng))
     loaded_data(v)
+
+
+def _ties(frame: pd.DataFrame, column: str, best: float) -> list[str]:
+    """The inert labels of every group whose ``column`` equals ``best`` (a tie is named whole)."""
+    return [ui.inert(x) for x in frame.loc[frame[column] == best, "group_label"]]
+
+
+def least_covered_lead(groups: pd.DataFrame, lng: str) -> str:
+    """The groups with the least official coverage, every one of a tie named (issue 15: it named
+    one group at 0 % when seven tied)."""
+    least = float(groups["share_covered"].min())
+    names = _ties(groups, "share_covered", least)
+    if len(names) == 1:
+        return t("ui.overview.groups_lead", lng, group=names[0], share=ui.pct(least, lng))
+    return t("ui.overview.groups_lead_tie", lng, n=len(names), share=ui.pct(least, lng),
+             groups=i18n.format_list(names, lng))
+
+
+def hidden_lead(hidden: pd.DataFrame, lng: str) -> str:
+    """The groups most often hidden in a total (all of a tie), with their count of cells."""
+    most = int(hidden[vocabulary.AGGREGATE_ONLY].max())
+    names = _ties(hidden, vocabulary.AGGREGATE_ONLY, most)
+    return t("ui.overview.hidden_lead", lng, n=i18n.format_number(most, lng, decimals=0), n_top=len(names),
+             groups=i18n.format_list(names, lng))
 
 
 def scope_words(gs: StoreAPI, v: View) -> str:

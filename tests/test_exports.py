@@ -399,3 +399,40 @@ def test_cli_writes_an_indicator_brief_and_refuses_unknown_indicators(tmp_path: 
     assert "Traceback" not in unknown.stderr
     both = _cli(*base, "--indicator", "6.1.1", "--area", "PH-ALB", home=tmp_path)
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_map_export_shows_every_legend_entry_whole(sample_store, view, proxy_log) -> None:
+    """A long citizen dataset title was cut at the figure's edge ("…water-point monitorin",
+    issue 15): the export wraps every legend entry and keeps all of its words."""
+    result = CHARTS["gap-map"].build(sample_store, view)
+    long_name = ("Citizen data: Community water-point monitoring by barangay water committees and "
+                 "volunteers in every province 2023-2024")
+    points = [tr for tr in result.fig.data if tr.type == "scattergeo" and tr.mode == "markers" and tr.showlegend]
+    assert points, "the sample map draws citizen points"
+    points[0].name = long_name
+    fig = render.decorate(result, view, "en")
+    names = [tr.name for tr in fig.data if tr.showlegend]
+    assert any("<br>" in n for n in names)
+    for name in names:
+        assert all(len(line) <= render.LEGEND_ENTRY_CHARS for line in name.split("<br>")), name
+    svg = render.export_figure(result, view, "svg")
+    root = ET.fromstring(svg)  # noqa: S314 - our own export
+    width = float(root.get("width"))
+    legend = [el for el in root.iter(f"{SVG_NS}text") if el.get("class") == "legendtext"]
+    shown = " ".join(" ".join(el.itertext()) for el in legend)
+    assert " ".join(long_name.split()) in " ".join(shown.split())
+    for el in legend:  # each line starts inside the figure and, at a generous 0.6 em a character, ends inside it
+        x = sum(float(g.get("transform", "translate(0,0)").split("(")[1].split(",")[0])
+                for g in _ancestors(root, el) if g.get("transform", "").startswith("translate"))
+        lines = ["".join(sp.itertext()) for sp in el.iter(f"{SVG_NS}tspan")] or ["".join(el.itertext())]
+        longest = max(len(line) for line in lines)
+        assert x >= 0 and x + longest * 0.6 * 14 < width, (x, "".join(el.itertext()))
+
+
+def _ancestors(root: ET.Element, el: ET.Element) -> list[ET.Element]:
+    parents = {c: p for p in root.iter() for c in p}
+    out = []
+    while el in parents:
+        el = parents[el]
+        out.append(el)
+    return out

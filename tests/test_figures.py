@@ -685,7 +685,7 @@ def test_every_chart_stands_on_its_own(sample_store, name: str, view: View) -> N
 
 def test_chart_registry_names() -> None:
     assert set(figures.CHARTS) == {"gap-map", "coverage-matrix", "area-matrix", "group-comparison", "time-series",
-                                   "overview"}
+                                   "overview", "hidden-groups"}
     with pytest.raises(KeyError):
         figures.build("pie-chart", None, View())
 
@@ -758,3 +758,57 @@ def test_citizen_points_wait_behind_their_legend_entry_on_a_slide(sample_store) 
     on_slide = [tr for tr in slide if tr.get("type") == "scattergeo" and tr.get("legendgroup", "").startswith("cgd-")]
     assert points and all(tr.get("visible", True) is True for tr in points)
     assert on_slide and all(tr.get("visible") == "legendonly" for tr in on_slide)
+
+
+# --- who is hidden in totals ----------------------------------------------------------------------
+
+HIDDEN_OBS = """
+    kind,     indicator, area_code, period, value, n,   sex, disability_status
+    official, 6.1.1,     P1,        2023,   50,    900,    ,
+    official, 6.1.1,     P1,        2023,   52,    400, F,
+    citizen,  6.1.1,     P2,        2023,   30,    200,    , PD
+"""
+
+
+def test_hidden_groups_question_counts_hidden_missing_and_filled_cells(tiny_store) -> None:
+    """Two indicators x three provinces: 6.1.1 has a total at P1 (groups hidden in it) and a figure
+    for women there; P2 and P3 and all of 1.2.1 have nothing official; citizen data at P2 speaks
+    for persons with disabilities."""
+    store = tiny_store(HIDDEN_OBS)
+    frame = figures.hidden_groups_question(store, View(level=2, as_of=2024)).frame.set_index("group")
+    assert frame.loc["disability"].to_dict() == {"aggregate_only": 1, "missing": 5, "filled": 1, "cells": 6}
+    assert frame.loc["women"].to_dict() == {"aggregate_only": 0, "missing": 5, "filled": 0, "cells": 6}
+    assert frame.loc["rural", "aggregate_only"] == 1 and frame.loc["rural", "filled"] == 0
+    # most often hidden first; ties in the order of their codes
+    hidden = list(frame["aggregate_only"])
+    assert hidden == sorted(hidden, reverse=True)
+    top = frame[frame["aggregate_only"] == 1].index
+    assert list(top) == sorted(top)
+    # an as-of year before every figure: nothing hidden, everything missing
+    early = figures.hidden_groups_question(store, View(level=2, as_of=2020)).frame
+    assert (early["aggregate_only"] == 0).all() and (early["missing"] == early["cells"]).all()
+
+
+def test_hidden_groups_drawing_shows_the_counts_and_names_every_tied_group(tiny_store) -> None:
+    store = tiny_store(HIDDEN_OBS)
+    res = figures.build("hidden-groups", store, View(level=2, as_of=2024))
+    spec = res.fig.to_dict()
+    bars = [tr for tr in spec["data"] if tr["type"] == "bar"]
+    assert [b["marker"]["color"] for b in bars] == [pal.STATUS_STYLES[k].color for k in
+                                                   ("aggregate_only", "missing", "filled")]
+    assert [b["name"] for b in bars] == [figures.class_label(k, "en") for k in ("aggregate_only", "missing", "filled")]
+    labels = list(res.data["group_label"])
+    assert vals(bars[0]["y"]) == labels and vals(bars[0]["x"]) == list(res.data["aggregate_only"])
+    assert vals(bars[2]["x"]) == list(res.data["filled"])
+    tied = res.data.loc[res.data["aggregate_only"] == 1, "group_label"]
+    assert len(tied) > 1 and "a tie" in res.alt_text
+    assert all(name in res.alt_text for name in tied)
+    assert "Women and girls" not in res.alt_text.split("):")[1]
+    fr = figures.build("hidden-groups", store, View(level=2, as_of=2024, lang="fr"))
+    assert fr.title != res.title and "à égalité" in fr.alt_text
+
+
+def test_hidden_groups_without_official_data_are_all_missing(tiny_store) -> None:
+    res = figures.build("hidden-groups", tiny_store(""), View(level=2))
+    assert not res.data.empty
+    assert (res.data["aggregate_only"] == 0).all() and (res.data["missing"] == res.data["cells"]).all()

@@ -26,7 +26,7 @@ TIMEOUT_S = 60  # a cold first run builds map geometry and the DuckDB views: gen
 
 # page script -> charts it must show on the sample (every chart needs a table and a CSV download)
 PAGE_CHARTS = {
-    "pages/overview.py": 1,
+    "pages/overview.py": 2,  # coverage by group; who is hidden in totals (issue 15)
     "pages/gap_map.py": 1,
     "pages/coverage_matrix.py": 2,
     "pages/area_profile.py": 3,
@@ -169,6 +169,34 @@ def test_changing_the_as_of_year_changes_the_overview() -> None:
     ok(at)
     assert specs(at)[0] != before
     assert qp(at).get("as_of") == "2015"
+
+
+def test_overview_names_every_tied_group_and_who_is_hidden_in_totals(data_dir: Path) -> None:
+    """Issue 15: the headline named one group at 0 % when several tied, and nothing answered
+    "which groups are most often hidden inside totals?"."""
+    from data_layers import figures
+    from data_layers.store import GapStore
+    from data_layers.views import View
+
+    store = GapStore(data_dir)
+    try:
+        groups = figures.build("overview", store, View(level=2)).data.iloc[1:]
+        hidden = figures.build("hidden-groups", store, View(level=2)).data
+    finally:
+        store.close()
+    least = groups[groups["share_covered"] == groups["share_covered"].min()]["group_label"]
+    most = hidden[hidden["aggregate_only"] == hidden["aggregate_only"].max()]["group_label"]
+    assert len(least) > 1, "the sample has a tie to name"
+    at = open_page("pages/overview.py", level="2")
+    ok(at)
+    lead = next(m.value for m in at.markdown if "tie for the least official coverage" in m.value)
+    assert lead.startswith(f"{len(least)} groups tie")
+    assert all(name in lead for name in least)
+    hidden_lead = next(m.value for m in at.markdown if m.value.startswith("Most often hidden in a total"))
+    assert all(name in hidden_lead for name in most)
+    assert "Which groups are most often hidden inside totals?" in " ".join(h.value for h in at.subheader)
+    titles = [s.get("layout", {}).get("title", {}).get("text", "") for s in specs(at)]
+    assert any("hidden in totals" in x for x in titles), titles
 
 
 def test_goal_filter_keeps_the_indicator_in_the_goal() -> None:

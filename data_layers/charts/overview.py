@@ -10,7 +10,7 @@ import logging
 
 import pandas as pd
 
-from .. import i18n
+from .. import i18n, vocabulary
 from .. import palette as pal
 from ..interface import StoreAPI
 from ..views import (
@@ -133,3 +133,88 @@ def overview_bars(store: StoreAPI, view: View) -> ChartResult:
     """Share of cells covered / filled by citizen data / blind spot, for all groups together and
     for each group (least official coverage first), at the view's level, as-of year and window."""
     return overview_drawing(overview_question(store, view), store, view)
+
+
+# --- who is hidden in totals ------------------------------------------------------------------
+
+HIDDEN_COUNTS = (vocabulary.AGGREGATE_ONLY, vocabulary.MISSING, vocabulary.FILLED)
+"""What :func:`hidden_groups_question` counts per group, in drawing order: cells whose official
+status is hidden in a total, cells with no official figure at all, and official gaps that citizen
+data fills (these overlap the first two: a filled cell is also hidden or missing)."""
+
+
+def hidden_groups_question(store: StoreAPI, view: View) -> Answer:
+    """Per group, across the (goal's) indicators and the level's areas at the view's as-of year and
+    window: how many applicable cells are hidden in a total, missing, or filled by citizen data.
+    Most often hidden first ("which groups are most often hidden inside totals?", issue 15)."""
+    inds = _goal_indicators(store, view)
+    cells = store.coverage(series=view.series_choice(), level=view.level, as_of=view.as_of, window=view.window,
+                           indicators=inds)
+    app = cells[cells["status"] != vocabulary.NOT_APPLICABLE]
+    if app.empty:
+        return Answer(pd.DataFrame(columns=["group", *HIDDEN_COUNTS, "cells"]))
+    flags = pd.DataFrame({
+        "group": app["group"].to_numpy(),
+        vocabulary.AGGREGATE_ONLY: (app["status"] == vocabulary.AGGREGATE_ONLY).to_numpy(),
+        vocabulary.MISSING: (app["status"] == vocabulary.MISSING).to_numpy(),
+        vocabulary.FILLED: vocabulary.cell_classes(app) == vocabulary.FILLED,
+    })
+    counts = flags.groupby("group").sum().astype(int)
+    counts["cells"] = flags.groupby("group").size()
+    counts = counts.reset_index().sort_values([vocabulary.AGGREGATE_ONLY, vocabulary.MISSING, "group"],
+                                              ascending=[False, False, True], kind="stable")
+    ds = list(cells["cgd_datasets"].dropna()) if "cgd_datasets" in cells else []
+    ds = list(_official_datasets(store, indicators=inds, groups=None, level=view.level, as_of=view.as_of)
+              .get("dataset_id", [])) + ds
+    return Answer(counts.reset_index(drop=True), ds)
+
+
+def hidden_groups_drawing(answer: Answer, store: StoreAPI, view: View) -> ChartResult:
+    """Grouped bars of :func:`hidden_groups_question`'s counts per group, most often hidden on top."""
+    import plotly.graph_objects as go
+
+    lang = view.lang
+    th = _theme(view)
+    title = i18n.t("fig.hidden_groups.title", lang, areas=level_label(view.level, lang))
+    scope = i18n.t("describe.goal", lang, goal=view.goal) if view.goal else i18n.t("describe.all_indicators", lang)
+    subtitle = i18n.t("describe.sep", lang).join([
+        scope, level_label(view.level, lang),
+        i18n.t("describe.as_of", lang, year=i18n.format_year(view.as_of, lang),
+               window=i18n.format_number(view.window, lang, decimals=0))])
+    table = answer.frame
+    if table.empty:
+        fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
+        return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang),
+                           "hidden-groups")
+    names = [group_label(store, g, lang) for g in table["group"]]
+    fig = go.Figure()
+    for cls in HIDDEN_COUNTS:
+        style = pal.status_style(cls)
+        fig.add_trace(go.Bar(
+            x=table[cls], y=[_esc(n) for n in names], orientation="h", name=class_label(cls, lang),
+            marker={"color": style.color, "pattern": {"shape": style.pattern, "fgcolor": pal.text_on(style.color),
+                                                      "solidity": 0.12, "size": 10, "fillmode": "overlay"},
+                    "line": {"color": th.border, "width": 1}},
+            text=[i18n.format_number(c, lang, decimals=0) for c in table[cls]], textposition="outside",
+            textfont={"color": th.text, "size": th.font_size - 1},
+            customdata=[i18n.t("hover.hidden_groups", lang, group=_esc(n), cls=class_label(cls, lang),
+                               n=i18n.format_number(c, lang, decimals=0),
+                               cells=i18n.format_number(t_, lang, decimals=0))
+                        for n, c, t_ in zip(names, table[cls], table["cells"], strict=True)],
+            hovertemplate="%{customdata}<extra></extra>"))
+    height = 220 + th.title_size * 2 + (th.font_size * 3 + 18) * len(table)
+    _layout(fig, view, title, subtitle, height=height)
+    fig.update_layout(barmode="group", bargap=0.25,
+                      legend={"orientation": "h", "x": 0, "y": -0.08, "yanchor": "top", "traceorder": "normal"},
+                      margin={"b": 110})
+    fig.update_xaxes(gridcolor=th.grid, rangemode="tozero", title={"text": i18n.t("axis.cells", lang)})
+    fig.update_yaxes(categoryorder="array", categoryarray=[_esc(n) for n in reversed(names)],
+                     side="right" if view.is_rtl else "left", automargin=True)
+    data = table.copy()
+    data.insert(1, "group_label", names)
+    data["share_aggregate_only"] = data[vocabulary.AGGREGATE_ONLY] / data["cells"]
+    top = data[data[vocabulary.AGGREGATE_ONLY] == data[vocabulary.AGGREGATE_ONLY].max()]
+    alt = i18n.t("alt.hidden_groups", lang, n_groups=len(data), areas=level_label(view.level, lang),
+                 n_top=len(top), groups=i18n.format_list(list(top["group_label"]), lang),
+                 n=i18n.format_number(int(top[vocabulary.AGGREGATE_ONLY].iloc[0]), lang, decimals=0))
+    return ChartResult(fig, data, title, subtitle, source_line(store, answer.datasets, lang), alt, "hidden-groups")

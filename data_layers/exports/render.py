@@ -216,28 +216,57 @@ def _columns_width(fig: Any, font_px: float) -> float:
     return n_cols * (longest * font_px * CHAR_EM + 14)
 
 
-def _legend_entries(fig: Any) -> list[str]:
-    names = []
+def _shows_in_legend(tr: Any) -> bool:
+    show = tr.showlegend
+    if show is None:  # plotly's default: traces with a legend, except heatmaps and the like
+        show = tr.type not in ("heatmap", "choropleth", "choroplethmap", "histogram2d", "contour")
+    return bool(show and tr.name)
+
+
+LEGEND_ENTRY_CHARS = 40  # an export's legend entry wraps after this many characters a line
+
+
+def _legend_lines(name: str, width_px: float, font_px: float) -> list[str]:
+    """A legend entry broken into lines that fit both ``LEGEND_ENTRY_CHARS`` and ``width_px`` (a
+    citizen dataset's long title ran off the exported map: "…water-point monitorin", issue 15)."""
+    room = int((width_px - 56) / (font_px * CHAR_EM))
+    chars = max(12, min(LEGEND_ENTRY_CHARS, room))
+    return textwrap.wrap(name, chars, break_long_words=True, break_on_hyphens=False) or [name]
+
+
+def wrap_legend(fig: Any, width_px: float, font_px: float) -> list[list[str]]:
+    """Wrap the names of ``fig``'s legend entries in place (``<br>`` between lines, each line
+    escaped as plotly text); returns each entry's plain lines, for the height estimate."""
+    wrapped = []
     for tr in fig.data:
-        show = tr.showlegend
-        if show is None:  # plotly's default: traces with a legend, except heatmaps and the like
-            show = tr.type not in ("heatmap", "choropleth", "choroplethmap", "histogram2d", "contour")
-        if show and tr.name:
-            names.append(_plain(tr.name))
-    return names
+        if not _shows_in_legend(tr):
+            continue
+        lines = _legend_lines(_plain(tr.name), width_px, font_px)
+        tr.name = "<br>".join(_escape(_unescape(x)) for x in lines)
+        wrapped.append(lines)
+    return wrapped
 
 
-def _legend_height(entries: list[str], width_px: float, font_px: float, title: str) -> float:
-    """Estimated height of a horizontal legend that wraps its entries into rows."""
+def _unescape(text: str) -> str:
+    """Undo :func:`_escape` (names may already be escaped plotly text)."""
+    return str(text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _legend_height(entries: list[list[str]], width_px: float, font_px: float, title: str) -> float:
+    """Estimated height of a horizontal legend that wraps its (multi-line) entries into rows,
+    under a title line of its own."""
     if not entries:
         return 0.0
-    rows, used = 1, len(title) * font_px * CHAR_EM + 20 if title else 0.0
-    for name in entries:
-        w = len(name) * font_px * CHAR_EM + 56  # symbol, gap and padding per entry
+    height = font_px * 1.9 if title else 0.0
+    used, row_lines = 0.0, 1
+    for lines in entries:
+        w = max(len(x) for x in lines) * font_px * CHAR_EM + 56  # symbol, gap and padding per entry
         if used + w > width_px and used > 0:
-            rows, used = rows + 1, 0.0
+            height += row_lines * font_px * LINE + font_px * 0.9
+            used, row_lines = 0.0, 1
         used += w
-    return rows * font_px * 1.9 + 16
+        row_lines = max(row_lines, len(lines))
+    return height + row_lines * font_px * LINE + font_px * 0.9 + 16
 
 
 def _axis_space(fig: Any, font_px: float, side: str) -> float:
@@ -335,7 +364,7 @@ def decorate(result: Any, view: Any = None, lang: str = "en", *, width: int | No
 
     top = PAD + len(title_lines) * font * 1.45 * LINE + len(sub_lines) * font * LINE + 18
     top += _axis_space(fig, font, "top")
-    entries = _legend_entries(fig)
+    entries = wrap_legend(fig, text_w, small)
     legend_title = _plain(layout.legend.title.text) if layout.legend.title and layout.legend.title.text else ""
     legend_h = _legend_height(entries, text_w, small, legend_title)
     source_h = len(src_lines) * small * LINE + PAD
@@ -367,7 +396,9 @@ def decorate(result: Any, view: Any = None, lang: str = "en", *, width: int | No
             "orientation": "h", "xref": "container", "x": (1 - PAD / width) if rtl else PAD / width,
             "xanchor": "right" if rtl else "left", "yref": "container", "y": (source_h + 8) / height,
             "yanchor": "bottom", "font": {"size": small}, "bgcolor": "rgba(0,0,0,0)", "borderwidth": 0,
-            "title": {"side": "left"} if legend_title else {}})
+            # the title on a line of its own: beside the entries it took their row's room and
+            # plotly let the last entry run off the figure (issue 15)
+            "title": {"side": "top"} if legend_title else {}})
     # annotations sit on the plot area: the source band's top lies `bottom - source_h` px below it
     plot_left = left
     annotations = list(layout.annotations or ())
