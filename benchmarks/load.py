@@ -475,6 +475,19 @@ def _pct(values: Sequence[float], q: float) -> float | None:
     return round(ordered[int(rank) - 1], 4)
 
 
+def _run_async(coro: Any) -> Any:
+    """``asyncio.run`` on this thread, or on a worker thread when this one already runs an event loop
+    (a test process where a browser driver left one running): the client never shares a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def measure(url: str, *, sessions: int, changes: int, pids: Sequence[int] = (), seed: int = 1,
             think_s: float = 0.0) -> dict[str, Any]:
     """Run the sessions against ``url``; the report as a dict (see :func:`main` for the keys)."""
@@ -488,7 +501,7 @@ def measure(url: str, *, sessions: int, changes: int, pids: Sequence[int] = (), 
     cpu0 = psutil.cpu_times()
     t0 = time.perf_counter()
     try:
-        tally = asyncio.run(_drive(url, sessions, changes, seed, think_s))
+        tally = _run_async(_drive(url, sessions, changes, seed, think_s))
     finally:
         rss = sampler.stop()
     wall = time.perf_counter() - t0
