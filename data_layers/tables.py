@@ -45,7 +45,7 @@ STATUS_WORD_COLUMNS = ("status",)
 CGD_WORD_COLUMNS = ("cgd_status",)
 
 
-def _flag_pairs(columns: Sequence[str]) -> list[tuple[str, str]]:
+def flag_pairs(columns: Sequence[str]) -> list[tuple[str, str]]:
     """(value column, suppressed flag) pairs: ``official_value``/``official_suppressed``,
     ``cgd_value``/``cgd_suppressed``, ``value``/``suppressed``."""
     cols = set(columns)
@@ -77,7 +77,7 @@ def display_table(df: pd.DataFrame, lng: str) -> pd.DataFrame:
     if df is None or df.empty:
         return pd.DataFrame()
     out = df.copy().reset_index(drop=True)
-    pairs = _flag_pairs([str(c) for c in out.columns])
+    pairs = flag_pairs([str(c) for c in out.columns])
     flags = {flag for _, flag in pairs}
     suppressed_word = t("ui.table.suppressed", lng)
     yes, no = t("ui.table.yes", lng), t("ui.table.no", lng)

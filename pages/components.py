@@ -38,11 +38,11 @@ from data_layers.tables import (  # noqa: F401  (moved there, shared with the ex
     COLUMN_KEYS,
     MISSING,
     STATUS_WORD_COLUMNS,
-    _flag_pairs,
     _fmt,
     _status_word,
     csv_bytes,
     display_table,
+    flag_pairs,
     unique_names,
 )
 from data_layers.views import View

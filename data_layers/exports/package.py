@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..tables import flag_pairs
 from .tables import neutralise, table_csv
 
 _SLUG_RE = re.compile(r"[^a-z0-9.]+")
@@ -47,20 +48,6 @@ def file_stem(view: Any, chart: str, *, level_word: str = "") -> str:
     return stem[:MAX_STEM_CHARS].rstrip("-.") or "gaplens"
 
 
-def _flag_pairs(columns: list[str]) -> list[tuple[str, str]]:
-    cols = set(columns)
-    pairs = []
-    for c in columns:
-        if not c.endswith("suppressed"):
-            continue
-        prefix = c[: -len("suppressed")]
-        for cand in (f"{prefix}value", prefix.rstrip("_")):
-            if cand and cand in cols and cand != c:
-                pairs.append((cand, c))
-                break
-    return pairs
-
-
 def numeric_frame(df: pd.DataFrame, *, headers: Mapping[str, str], words: Mapping[str, Callable[[Any], str]],
                   suppressed_word: str, yes: str, no: str) -> pd.DataFrame:
     """The data as a spreadsheet holds it: numbers stay numbers, suppressed values are the word
@@ -72,7 +59,7 @@ def numeric_frame(df: pd.DataFrame, *, headers: Mapping[str, str], words: Mappin
     if df is None or df.empty:
         return pd.DataFrame()
     out = df.copy().reset_index(drop=True)
-    pairs = _flag_pairs([str(c) for c in out.columns])
+    pairs = flag_pairs([str(c) for c in out.columns])
     flags = {f for _, f in pairs}
     for value_col, flag_col in pairs:
         mask = out[flag_col].fillna(False).astype(bool).to_numpy()

@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..tables import flag_pairs
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """Leading characters a spreadsheet may evaluate (the OWASP list: the four operators, tab and CR)."""
 
@@ -49,28 +51,13 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _flag_pairs(df: pd.DataFrame) -> list[tuple[str, str]]:
-    """(value column, suppressed-flag column) pairs: ``official_value``/``official_suppressed``, ``value``/``suppressed``."""
-    pairs = []
-    for col in df.columns:
-        name = str(col)
-        if not name.endswith("suppressed"):
-            continue
-        prefix = name[: -len("suppressed")]
-        for candidate in (f"{prefix}value", prefix.rstrip("_")):
-            if candidate and candidate in df.columns and candidate != name:
-                pairs.append((candidate, name))
-                break
-    return pairs
-
-
 def prepare(df: pd.DataFrame, *, suppressed_word: str = SUPPRESSED) -> pd.DataFrame:
     """The table as it is written: suppressed values spelled out, text cells neutralised.
 
     Numbers stay numbers (``-3.5`` is a number, not a formula); missing stays empty; zero stays 0.
     """
     out = df.copy()
-    for value_col, flag_col in _flag_pairs(out):
+    for value_col, flag_col in flag_pairs([str(c) for c in out.columns]):
         flags = out[flag_col].fillna(False).astype(bool)
         if flags.any():
             col = out[value_col].astype(object)
