@@ -349,3 +349,24 @@ def test_the_dashboard_shows_the_chosen_series(tiny_store, monkeypatch: pytest.M
     assert not at.exception, at.exception
     picker = [s for s in at.sidebar.selectbox if s.label == t("ui.filter.series")]
     assert picker and picker[0].options[0].startswith("Headline: SH_B")
+
+
+def test_a_bounded_base_age_is_the_total_but_a_group_band_never_is(tiny_store) -> None:
+    """Malta's platform publishes every figure for ages 15-74 (with 15-24 and 25-74 beside it) and
+    'Unit of measure': the 15-74 rows are the totals. A youth-only file (15-24 with 15-19 and 20-24)
+    keeps 15-24 as youth: a band inside an age group describes that group, not everyone."""
+    store = tiny_store(areas="code,name,level,parent_code\nXX,Testland,0,\n")
+    store.close()
+    r = import_file(a("indicator_8-5-2_bounded_base_age.csv"), "official", store.data_dir, area="XX")
+    assert r.status == ACCEPTED, r.to_text()
+    assert set(obs_of(store.data_dir, r.dataset_id)["unit"]) == {"percent"}
+    s = GapStore(store.data_dir)
+    try:
+        cells = s.coverage(level=0, as_of=2020, window=5, indicators=["8.5.2"])
+    finally:
+        s.close()
+    got = {g: (cell(cells, "8.5.2", "XX", g)["status"], cell(cells, "8.5.2", "XX", g)["official_value"])
+           for g in ("all", "women", "men", "youth")}
+    assert got == {"all": ("current", 3.7), "women": ("current", 3.5), "men": ("current", 3.8), "youth": ("current", 9.1)}
+    r = validate(a("indicator_8-5-2_youth_only.csv"), "official", store.data_dir, area="XX")
+    assert r.status == ACCEPTED and not any("is the population" in n for n in r.notes)

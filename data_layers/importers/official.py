@@ -57,7 +57,8 @@ UN_META = {
     "unit mult": None, "series": "series", "seriesid": None, "record id": None, "recordid": None,
 }
 OPEN_SDG_META = {
-    "year": "period", "value": "value", "units": "unit", "unit": "unit", "unit measure": "unit", "series": "series",
+    "year": "period", "value": "value", "units": "unit", "unit": "unit", "unit measure": "unit",
+    "unit of measure": "unit", "unit of measurement": "unit", "series": "series",
     "geocode": "area", "geo code": "area", "observation status": "status", "obs status": "status",
     "unit multiplier": None, "unit mult": None, "footnote": "footnote", "comment": "footnote",
     "indicator": "indicator", "lower bound": "lower", "upper bound": "upper", "sample size": "n",
@@ -467,7 +468,8 @@ def parse_official(path: Path, report: Report, mapper: Mapper, *, fmt: str | Non
     if fmt != "canonical":
         dims_cols = _constant_columns(long, dims_cols, series, mapper, report, context)
     dims = map_dimensions(long, dims_cols, rows, mapper, report, strict=True)
-    _base_age_by_interval(dims.frame, ind if ind is not None else np.full(n, "", dtype=object), series, report)
+    _base_age_by_interval(dims.frame, ind if ind is not None else np.full(n, "", dtype=object), series, report,
+                          group_spans=_age_group_spans(mapper))
     if fmt in ("un_long", "un_wide", "sdmx"):
         _base_age_as_total(dims.frame, ind if ind is not None else np.full(n, "", dtype=object), series, report)
     if fmt == "canonical" and (long["other_dims"] != "").any():
@@ -738,9 +740,26 @@ def _constant_columns(long: pd.DataFrame, columns: list[str], series: np.ndarray
     return keep
 
 
-def _base_age_by_interval(frame: pd.DataFrame, indicator: np.ndarray, series: np.ndarray, report: Report) -> None:
+def _age_group_spans(mapper: Mapper) -> list[tuple[float, float]]:
+    """The age intervals of the store's age groups (youth 15-24, older 60+): a band inside one of them
+    describes that group, never the whole population."""
+    from .. import ages
+
+    groups = storage.read_catalogue(mapper.data_dir, "groups")
+    spans = []
+    for dims, codes in zip(groups["dimension"], groups["codes"], strict=True):
+        for dim, part in zip(str(dims).split("+"), str(codes).split("+"), strict=False):
+            if dim.strip() == "AGE" and (span := ages.hull(c.strip() for c in part.split("|"))) is not None:
+                spans.append(span)
+    return spans
+
+
+def _base_age_by_interval(frame: pd.DataFrame, indicator: np.ndarray, series: np.ndarray, report: Report, *,
+                          group_spans: list[tuple[float, float]] = ()) -> None:
     """The age band that contains every other band of a series (Canada's ``15 years and over``
-    beside 15-24, 25-54, 65+...) is the population the figures describe: read as the AGE total."""
+    beside 15-24, 25-54, 65+...; Malta's ``15-74`` beside 15-24 and 25-74) is the population the
+    figures describe: read as the AGE total. A band inside an age group's own interval (15-24 beside
+    15-19 and 20-24) describes that group, so it never becomes the total."""
     from .. import ages
 
     age = frame["age"].to_numpy(dtype=object).copy()
@@ -750,8 +769,8 @@ def _base_age_by_interval(frame: pd.DataFrame, indicator: np.ndarray, series: np
         codes = sorted({str(c) for c in age[idx]} - {TOTAL})
         if len(codes) < 2:
             continue
-        base = [c for c in codes if ages.interval(c) and ages.interval(c)[1] == float("inf")
-                and ages.contains_all(c, [o for o in codes if o != c])]
+        base = [c for c in codes if ages.interval(c) and ages.contains_all(c, [o for o in codes if o != c])
+                and not any(ages.inside(c, span) for span in group_spans)]
         if len(base) != 1:
             continue
         hit = idx[age[idx] == base[0]]

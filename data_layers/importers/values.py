@@ -74,7 +74,8 @@ CONFIDENTIAL_STATUSES = frozenset({"C", "Q"})
 
 # Units as sources write them -> the store's words.
 UNIT_LABELS: dict[str, str] = {"%": "percent", "percent": "percent", "percentage": "percent", "per cent": "percent",
-                               "pc": "percent", "pct": "percent", "pt": "percent"}  # PT: SDMX UNIT_MEASURE code
+                               "pc": "percent", "pct": "percent", "pt": "percent",  # PT: SDMX UNIT_MEASURE code
+                               "percent (%)": "percent", "percentage (%)": "percent", "per cent (%)": "percent"}
 
 MIN_YEAR, MAX_YEAR = 1900, 2100  # SDG-era data: a year outside is a typo or a date in another calendar
 
