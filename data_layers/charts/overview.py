@@ -67,23 +67,33 @@ def overview_question(store: StoreAPI, view: View) -> Answer:
     return Answer(pd.concat([total, counts]), ds)
 
 
+def _scope_subtitle(view: View) -> str:
+    """"all indicators · provinces · as of 2024, 5-year window": the scope the across-indicator charts count."""
+    lang = view.lang
+    scope = i18n.t("describe.goal", lang, goal=view.goal) if view.goal else i18n.t("describe.all_indicators", lang)
+    return i18n.t("describe.sep", lang).join([
+        scope, level_label(view.level, lang),
+        i18n.t("describe.as_of", lang, year=i18n.format_year(view.as_of, lang),
+               window=i18n.format_number(view.window, lang, decimals=0))])
+
+
+def _empty_result(view: View, title: str, subtitle: str, name: str) -> ChartResult:
+    lang = view.lang
+    fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
+    return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang), name)
+
+
 def overview_drawing(answer: Answer, store: StoreAPI, view: View) -> ChartResult:
     """Stacked bars of :func:`overview_question`'s shares, with words in the view's language."""
     import plotly.graph_objects as go
 
     lang = view.lang
     th = _theme(view)
-    scope = i18n.t("describe.goal", lang, goal=view.goal) if view.goal else i18n.t("describe.all_indicators", lang)
     title = i18n.t("fig.overview.title", lang, areas=level_label(view.level, lang))
-    subtitle = i18n.t("describe.sep", lang).join([
-        scope, level_label(view.level, lang),
-        i18n.t("describe.as_of", lang, year=i18n.format_year(view.as_of, lang),
-               window=i18n.format_number(view.window, lang, decimals=0))])
+    subtitle = _scope_subtitle(view)
     table = answer.frame
     if table.empty:
-        fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
-        return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang),
-                           "overview")
+        return _empty_result(view, title, subtitle, "overview")
     total = table.loc[["__all__"]]
     heads = HEADS
     names = [i18n.t("fig.overview.all_groups", lang) if g == "__all__" else group_label(store, g, lang)
@@ -176,16 +186,10 @@ def hidden_groups_drawing(answer: Answer, store: StoreAPI, view: View) -> ChartR
     lang = view.lang
     th = _theme(view)
     title = i18n.t("fig.hidden_groups.title", lang, areas=level_label(view.level, lang))
-    scope = i18n.t("describe.goal", lang, goal=view.goal) if view.goal else i18n.t("describe.all_indicators", lang)
-    subtitle = i18n.t("describe.sep", lang).join([
-        scope, level_label(view.level, lang),
-        i18n.t("describe.as_of", lang, year=i18n.format_year(view.as_of, lang),
-               window=i18n.format_number(view.window, lang, decimals=0))])
+    subtitle = _scope_subtitle(view)
     table = answer.frame
     if table.empty:
-        fig = _empty_figure(view, title, subtitle, i18n.t("alt.empty", lang))
-        return ChartResult(fig, pd.DataFrame(), title, subtitle, i18n.t("source.none", lang), i18n.t("alt.empty", lang),
-                           "hidden-groups")
+        return _empty_result(view, title, subtitle, "hidden-groups")
     names = [group_label(store, g, lang) for g in table["group"]]
     fig = go.Figure()
     for cls in HIDDEN_COUNTS:
